@@ -1,0 +1,72 @@
+// A table of shared objects addressed by 32-bit handles with generation
+// counters: low 20 bits slot index + 1, high 12 bits generation. A stale or
+// forged handle finds nothing; it never reaches freed memory.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace btx {
+
+template <class T>
+class HandleTable {
+ public:
+  static constexpr uint32_t kIndexBits = 20;
+  static constexpr uint32_t kIndexMask = (1u << kIndexBits) - 1;
+  static constexpr uint32_t kMaxSlots = kIndexMask;  // index+1 must fit
+
+  // Returns 0 when the table is full.
+  uint32_t insert(std::shared_ptr<T> obj) {
+    std::lock_guard<std::mutex> lock(mu_);
+    uint32_t idx;
+    if (!free_.empty()) {
+      idx = free_.back();
+      free_.pop_back();
+    } else {
+      if (slots_.size() >= kMaxSlots) return 0;
+      idx = static_cast<uint32_t>(slots_.size());
+      slots_.push_back(Slot{});
+    }
+    Slot& s = slots_[idx];
+    s.obj = std::move(obj);
+    return (s.gen << kIndexBits) | (idx + 1);
+  }
+
+  std::shared_ptr<T> get(uint32_t h) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    Slot const* s = find(h);
+    return s ? s->obj : nullptr;
+  }
+
+  // Removes and returns the object; later lookups of `h` find nothing.
+  std::shared_ptr<T> release(uint32_t h) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Slot* s = const_cast<Slot*>(find(h));
+    if (!s) return nullptr;
+    std::shared_ptr<T> obj = std::move(s->obj);
+    s->obj.reset();
+    s->gen = (s->gen + 1) & ((1u << (32 - kIndexBits)) - 1);
+    if (s->gen == 0) s->gen = 1;  // generation 0 is never issued: handle 0 stays invalid
+    free_.push_back((h & kIndexMask) - 1);
+    return obj;
+  }
+
+ private:
+  struct Slot {
+    uint32_t gen = 1;
+    std::shared_ptr<T> obj;
+  };
+  Slot const* find(uint32_t h) const {
+    uint32_t idx = h & kIndexMask;
+    if (idx == 0 || idx > slots_.size()) return nullptr;
+    Slot const& s = slots_[idx - 1];
+    if (!s.obj || s.gen != (h >> kIndexBits)) return nullptr;
+    return &s;
+  }
+  mutable std::mutex mu_;
+  std::vector<Slot> slots_;
+  std::vector<uint32_t> free_;
+};
+
+}  // namespace btx

@@ -1,0 +1,120 @@
+// Shared state of the shim: sessions, torrents and blobs, each in a handle
+// table; helpers to read the bencoded argument dictionaries.
+#pragma once
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include <libtorrent/alert.hpp>
+#include <libtorrent/bdecode.hpp>
+#include <libtorrent/session.hpp>
+#include <libtorrent/torrent_handle.hpp>
+
+#include "btx.h"
+#include "errors.hpp"
+#include "handles.hpp"
+
+namespace btx {
+
+// Readiness signal between libtorrent's alert notification (any libtorrent
+// thread) and btx_session_wait (a waiter thread). Owned by shared_ptr so the
+// notify callback can never outlive it.
+struct Notifier {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool ready = true;  // force a first drain: alerts may precede set_alert_notify
+  bool closing = false;
+  void signal() {
+    {
+      std::lock_guard<std::mutex> l(mu);
+      ready = true;
+    }
+    cv.notify_all();
+  }
+};
+
+struct TorrentEntry {
+  uint32_t id = 0;
+  bool deleting = false;  // keep the entry until torrent_deleted(_failed)
+};
+
+struct SessionState : std::enable_shared_from_this<SessionState> {
+  uint32_t id = 0;
+  // `ses` is read under a shared lock of `life`; close takes it exclusively.
+  std::shared_mutex life;
+  std::unique_ptr<lt::session> ses;
+  std::shared_ptr<Notifier> notifier = std::make_shared<Notifier>();
+
+  std::mutex err_mu;
+  std::string last_error;
+
+  // Drain state: alert pointers popped but not yet encoded.
+  std::mutex drain_mu;
+  std::vector<lt::alert*> alerts;
+  size_t next_alert = 0;
+
+  // torrent_handle -> torrent id. Ordered by owner (weak_ptr), which stays
+  // valid after the torrent object is gone, so late alerts still map.
+  std::mutex torrents_mu;
+  std::map<lt::torrent_handle, TorrentEntry> torrents;
+};
+
+struct TorrentState {
+  uint32_t id = 0;
+  std::shared_ptr<SessionState> session;
+  lt::torrent_handle handle;
+};
+
+HandleTable<SessionState>& sessions();
+HandleTable<TorrentState>& torrents();
+HandleTable<std::vector<char>>& blobs();
+
+// Looks up a session / torrent or throws BTX_E_BAD_HANDLE.
+std::shared_ptr<SessionState> session_of(btx_session h);
+std::shared_ptr<TorrentState> torrent_of(btx_torrent h);
+
+// Runs `body(TorrentState&)` under the firewall; a bad handle fails with
+// BTX_E_BAD_HANDLE, and errors are recorded for the torrent's session.
+template <class F>
+int32_t with_torrent(btx_torrent h, F&& body) noexcept {
+  auto t = torrents().get(h);
+  return guard(t ? t->session.get() : nullptr, [&]() -> int32_t {
+    if (!t) fail(BTX_E_BAD_HANDLE, "torrent handle is removed or invalid");
+    return body(*t);
+  });
+}
+
+// Runs `body(SessionState&, lt::session&)` under the firewall with the
+// engine held alive (shared lock of `life`).
+template <class F>
+int32_t with_session(btx_session h, F&& body) noexcept {
+  auto s = sessions().get(h);
+  return guard(s.get(), [&]() -> int32_t {
+    if (!s) fail(BTX_E_BAD_HANDLE, "session handle is closed or invalid");
+    std::shared_lock<std::shared_mutex> l(s->life);
+    if (!s->ses) fail(BTX_E_CLOSED, "session is closing");
+    return body(*s, *s->ses);
+  });
+}
+
+// Stores bytes as a blob; returns its id.
+uint32_t store_blob(std::vector<char> bytes);
+
+// Parses a bencoded dictionary argument (len 0 = empty dict).
+lt::bdecode_node parse_dict(uint8_t const* buf, uint32_t len, char const* what);
+// Typed readers for dictionary entries; `missing` returned when absent,
+// BTX_E_INVALID_ARGUMENT thrown when present with the wrong type.
+std::string dict_str(lt::bdecode_node const& d, char const* key, std::string missing = {});
+bool dict_has(lt::bdecode_node const& d, char const* key);
+int64_t dict_int(lt::bdecode_node const& d, char const* key, int64_t missing);
+std::vector<std::string> dict_str_list(lt::bdecode_node const& d, char const* key);
+
+// Applies a bencoded settings dictionary to a pack (validates every entry).
+void read_settings(lt::bdecode_node const& dict, lt::settings_pack& pack);
+
+}  // namespace btx
