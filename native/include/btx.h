@@ -110,8 +110,12 @@ BTX_API int32_t btx_blob_free(uint32_t blob);
  * types (error, status, storage, tracker, connect, ip_block,
  * performance_warning, dht, file_progress, piece_progress, port_mapping).
  * flags: BTX_SESSION_POSIX_DISK_IO selects the POSIX disk I/O backend
- * instead of memory-mapped files (no SIGBUS when a file shrinks underneath). */
+ * instead of memory-mapped files (no SIGBUS when a file shrinks underneath).
+ * BTX_SESSION_LOOPBACK_ONLY installs an IP filter that blocks every address
+ * outside 127.0.0.0/8 and ::1 for peers, trackers and DHT nodes (the
+ * isolated profile's guarantee that nothing leaves the machine). */
 #define BTX_SESSION_POSIX_DISK_IO 1u
+#define BTX_SESSION_LOOPBACK_ONLY 2u
 BTX_API int32_t btx_session_open(const uint8_t* settings, uint32_t len,
                                  uint32_t flags, btx_session* out);
 

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include <libtorrent/alert.hpp>
+#include <libtorrent/ip_filter.hpp>
 #include <libtorrent/posix_disk_io.hpp>
 #include <libtorrent/session_params.hpp>
 #include <libtorrent/settings_pack.hpp>
@@ -19,6 +20,16 @@ constexpr lt::alert_category_t kDefaultAlertMask =
     lt::alert_category::file_progress | lt::alert_category::piece_progress |
     lt::alert_category::port_mapping;
 
+lt::ip_filter loopback_only_filter() {
+  lt::ip_filter f;
+  f.add_rule(lt::make_address_v4("0.0.0.0"), lt::make_address_v4("255.255.255.255"), lt::ip_filter::blocked);
+  f.add_rule(lt::make_address_v4("127.0.0.0"), lt::make_address_v4("127.255.255.255"), 0);
+  f.add_rule(lt::make_address_v6("::"), lt::make_address_v6("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+             lt::ip_filter::blocked);
+  f.add_rule(lt::make_address_v6("::1"), lt::make_address_v6("::1"), 0);
+  return f;
+}
+
 }  // namespace
 
 extern "C" BTX_API uint32_t btx_abi_version(void) { return BTX_ABI_VERSION; }
@@ -33,7 +44,7 @@ extern "C" BTX_API int32_t btx_version(uint8_t* buf, uint32_t cap, uint32_t* out
 extern "C" BTX_API int32_t btx_session_open(uint8_t const* settings, uint32_t len, uint32_t flags, btx_session* out) {
   return btx::guard(nullptr, [&]() -> int32_t {
     if (!out) btx::fail(BTX_E_INVALID_ARGUMENT, "out is null");
-    if (flags & ~BTX_SESSION_POSIX_DISK_IO) btx::fail(BTX_E_INVALID_ARGUMENT, "unknown session flags");
+    if (flags & ~(BTX_SESSION_POSIX_DISK_IO | BTX_SESSION_LOOPBACK_ONLY)) btx::fail(BTX_E_INVALID_ARGUMENT, "unknown session flags");
     auto dict = btx::parse_dict(settings, len, "settings");
     lt::settings_pack pack;
     pack.set_int(lt::settings_pack::alert_mask, static_cast<int>(static_cast<std::uint32_t>(kDefaultAlertMask)));
@@ -41,6 +52,7 @@ extern "C" BTX_API int32_t btx_session_open(uint8_t const* settings, uint32_t le
 
     lt::session_params params(std::move(pack));
     if (flags & BTX_SESSION_POSIX_DISK_IO) params.disk_io_constructor = lt::posix_disk_io_constructor;
+    if (flags & BTX_SESSION_LOOPBACK_ONLY) params.ip_filter = loopback_only_filter();
 
     auto s = std::make_shared<btx::SessionState>();
     s->ses = std::make_unique<lt::session>(std::move(params));

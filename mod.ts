@@ -1,0 +1,34 @@
+/**
+ * TorrentXT: the full BitTorrent protocol for TypeScript on Deno and Bun,
+ * on libtorrent-rasterbar 2.0.
+ *
+ * @example Seed and download on loopback
+ * ```ts
+ * import { createTorrent, Session } from "./mod.ts";
+ * const made = await createTorrent({ path: "./folder" });
+ * await using seeder = await Session.open({ profile: "isolated" });
+ * await seeder.add({ torrent: made.torrent, savePath: "." });
+ * await using leecher = await Session.open({ profile: "isolated" });
+ * const t = await leecher.add({ magnet: made.magnet, savePath: "./out" });
+ * t.connectPeer("127.0.0.1", seeder.listenPort);
+ * for await (const ev of leecher.events()) {
+ *   if (ev.type === "torrent_finished" && ev.torrent === t) break;
+ * }
+ * ```
+ *
+ * @module
+ */
+export { type AddOptions, Session, type SessionOptions, type SettingValue } from "./src/session.ts";
+export { type InfoHash, Torrent, type TorrentStatus } from "./src/torrent.ts";
+export { createTorrent, type CreatedTorrent, type CreateTorrentOptions } from "./src/create.ts";
+export { type ErrorCode, TorrentError } from "./src/errors.ts";
+export {
+  ALERT_TYPES,
+  type EventFields,
+  type EventFilter,
+  type EventOf,
+  EventStream,
+  type EventType,
+  type TorrentEvent,
+  type TorrentState,
+} from "./src/events.ts";

@@ -1,0 +1,165 @@
+// SessionCore: what a Session and its Torrents share — the native handle,
+// the torrent table, the event hub and the drain that turns the shim's
+// records into typed events. Internal.
+import { check, type Native, takeBlob, utf8 } from "./_native.ts";
+import { TorrentError } from "./errors.ts";
+import { EventHub, type TorrentEvent, stateName } from "./events.ts";
+import type { Torrent } from "./torrent.ts";
+
+const BTX_E_BUFFER_TOO_SMALL = 8;
+
+interface Listener {
+  onEvent(ev: TorrentEvent): void;
+  onClose(): void;
+}
+const SAVE_RESUME = "save_resume_data";
+
+export class SessionCore {
+  readonly native: Native;
+  readonly handle: number;
+  readonly hub = new EventHub();
+  readonly torrents = new Map<number, Torrent>();
+  closed = false;
+  #buf = new Uint8Array(1 << 16);
+  #f64 = new Float64Array(this.#buf.buffer);
+  #u32 = new Uint32Array(this.#buf.buffer);
+  #out = new Uint32Array(3);
+  #loop: { stop(): void } | undefined;
+  /** Internal listeners (promises waiting for an event); run before streams. */
+  #listeners = new Set<Listener>();
+  #engineGone = false;
+
+  constructor(native: Native, handle: number) {
+    this.native = native;
+    this.handle = handle;
+  }
+
+  start(): void {
+    this.#loop = this.native.lib.waitLoop(this.handle, () => this.drain());
+  }
+
+  /** Throws SESSION_CLOSED once close() began. */
+  ensureOpen(): void {
+    if (this.closed) throw new TorrentError("SESSION_CLOSED", "the session is closed");
+  }
+
+  /** Throws for a non-zero native status, with this session's error text. */
+  check(rc: number, context?: string): void {
+    if (rc !== 0) check(this.native.sym, rc, this.handle, context);
+  }
+
+  /** Drains every pending record and dispatches the events. */
+  drain(): void {
+    if (this.#engineGone) return;
+    const sym = this.native.sym;
+    const out = this.#out;
+    for (;;) {
+      const rc = sym.btx_session_drain(this.handle, this.#buf, this.#buf.length, out);
+      if (rc === BTX_E_BUFFER_TOO_SMALL) {
+        this.#grow(out[0]);
+        continue;
+      }
+      if (rc !== 0) return; // closed underneath us
+      this.#dispatch(out[0]);
+      if (!out[2]) return;
+    }
+  }
+
+  #grow(need: number): void {
+    let size = this.#buf.length * 2;
+    while (size < need) size *= 2;
+    this.#buf = new Uint8Array(size);
+    this.#f64 = new Float64Array(this.#buf.buffer);
+    this.#u32 = new Uint32Array(this.#buf.buffer);
+  }
+
+  #dispatch(bytes: number): void {
+    const buf = this.#buf, u32 = this.#u32, f64 = this.#f64, schema = this.native.schema;
+    let off = 0;
+    while (off < bytes) {
+      const size = u32[off >> 2];
+      const type = buf[off + 4] | (buf[off + 5] << 8);
+      const nstr = buf[off + 6] | (buf[off + 7] << 8);
+      const tid = u32[(off + 8) >> 2];
+      const nnum = u32[(off + 12) >> 2];
+      const rec = schema[type];
+      // deno-lint-ignore no-explicit-any
+      const ev: any = { type: rec ? rec.name : `alert_${type}`, message: "" };
+      if (tid !== 0) ev.torrent = this.torrents.get(tid);
+      let p = off + 16;
+      const numBase = p >> 3;
+      p += 8 * nnum;
+      for (let i = 0; i < nstr; i++) {
+        const len = u32[p >> 2];
+        const s = utf8(buf, p + 4, len);
+        if (i === 0) ev.message = s;
+        else if (rec && i - 1 < rec.strs.length) ev[rec.strs[i - 1]] = s;
+        p += 4 + ((len + 3) & ~3);
+      }
+      if (rec && nnum) {
+        if (rec.name === SAVE_RESUME) {
+          ev.resumeData = takeBlob(this.native.sym, f64[numBase], f64[numBase + 1]);
+        } else {
+          for (let i = 0; i < nnum && i < rec.nums.length; i++) ev[rec.nums[i]] = f64[numBase + i];
+          if (rec.name === "state_changed") {
+            ev.state = stateName(ev.state);
+            ev.prevState = stateName(ev.prevState);
+          }
+        }
+      }
+      off += size;
+      this.#emit(ev as TorrentEvent);
+    }
+  }
+
+  #emit(ev: TorrentEvent): void {
+    for (const l of this.#listeners) {
+      try {
+        l.onEvent(ev);
+      } catch { /* a listener's own bug must not stop the drain */ }
+    }
+    this.hub.publish(ev);
+  }
+
+  /**
+   * Resolves with the first event for which `pred` returns true; rejects
+   * with `reject(ev)`'s error when that returns one, or SESSION_CLOSED.
+   */
+  waitFor<T extends TorrentEvent>(
+    pred: (ev: TorrentEvent) => boolean,
+    reject?: (ev: TorrentEvent) => TorrentError | undefined,
+  ): Promise<T> {
+    return new Promise<T>((resolve, fail) => {
+      const l: Listener = {
+        onEvent: (ev) => {
+          if (pred(ev)) {
+            this.#listeners.delete(l);
+            resolve(ev as T);
+            return;
+          }
+          const err = reject?.(ev);
+          if (err) {
+            this.#listeners.delete(l);
+            fail(err);
+          }
+        },
+        onClose: () => fail(new TorrentError("SESSION_CLOSED", "the session closed before the awaited event")),
+      };
+      this.#listeners.add(l);
+    });
+  }
+
+  /** Delivers the last events, stops waiting, destroys the engine. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.drain();
+    this.#engineGone = true;
+    this.#loop?.stop();
+    const rc = await this.native.sym.btx_session_close(this.handle);
+    for (const l of this.#listeners) l.onClose();
+    this.#listeners.clear();
+    this.hub.close();
+    this.torrents.clear();
+    if (rc !== 0 && rc !== 1 /* already closed */) this.check(rc, "close");
+  }
+}

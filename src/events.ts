@@ -1,0 +1,329 @@
+/**
+ * Typed events. Every libtorrent alert arrives as an event whose `type` is
+ * the alert's name without `_alert`; the ones listed in {@link EventFields}
+ * carry typed fields, every one carries `message` (libtorrent's text), and
+ * events about a torrent carry `torrent`, the object `session.add()`
+ * returned.
+ *
+ * @module
+ */
+import type { Torrent } from "./torrent.ts";
+
+/** A torrent's state, as libtorrent's torrent_status::state_t. */
+export type TorrentState =
+  | "checking_files"
+  | "downloading_metadata"
+  | "downloading"
+  | "finished"
+  | "seeding"
+  | "checking_resume_data"
+  | "unknown";
+
+const STATES: readonly TorrentState[] = [
+  "unknown",
+  "checking_files",
+  "downloading_metadata",
+  "downloading",
+  "finished",
+  "seeding",
+  "unknown",
+  "checking_resume_data",
+];
+
+/** libtorrent's numeric state → its name. */
+export function stateName(n: number): TorrentState {
+  return STATES[n] ?? "unknown";
+}
+
+/** Every libtorrent 2.0 alert name (each arrives as an event of that type). */
+export const ALERT_TYPES = [
+  "torrent",
+  "peer",
+  "tracker",
+  "torrent_added",
+  "torrent_removed",
+  "read_piece",
+  "file_completed",
+  "file_renamed",
+  "file_rename_failed",
+  "performance",
+  "state_changed",
+  "tracker_error",
+  "tracker_warning",
+  "scrape_reply",
+  "scrape_failed",
+  "tracker_reply",
+  "dht_reply",
+  "tracker_announce",
+  "hash_failed",
+  "peer_ban",
+  "peer_unsnubbed",
+  "peer_snubbed",
+  "peer_error",
+  "peer_connect",
+  "peer_disconnected",
+  "invalid_request",
+  "torrent_finished",
+  "piece_finished",
+  "request_dropped",
+  "block_timeout",
+  "block_finished",
+  "block_downloading",
+  "unwanted_block",
+  "storage_moved",
+  "storage_moved_failed",
+  "torrent_deleted",
+  "torrent_delete_failed",
+  "save_resume_data",
+  "save_resume_data_failed",
+  "torrent_paused",
+  "torrent_resumed",
+  "torrent_checked",
+  "url_seed",
+  "file_error",
+  "metadata_failed",
+  "metadata_received",
+  "udp_error",
+  "external_ip",
+  "listen_failed",
+  "listen_succeeded",
+  "portmap_error",
+  "portmap",
+  "portmap_log",
+  "fastresume_rejected",
+  "peer_blocked",
+  "dht_announce",
+  "dht_get_peers",
+  "stats",
+  "cache_flushed",
+  "anonymous_mode",
+  "lsd_peer",
+  "trackerid",
+  "dht_bootstrap",
+  "torrent_error",
+  "torrent_need_cert",
+  "incoming_connection",
+  "add_torrent",
+  "state_update",
+  "mmap_cache",
+  "session_stats",
+  "torrent_update",
+  "dht_error",
+  "dht_immutable_item",
+  "dht_mutable_item",
+  "dht_put",
+  "i2p",
+  "dht_outgoing_get_peers",
+  "log",
+  "torrent_log",
+  "peer_log",
+  "lsd_error",
+  "dht_stats",
+  "incoming_request",
+  "dht_log",
+  "dht_pkt",
+  "dht_get_peers_reply",
+  "dht_direct_response",
+  "picker_log",
+  "session_error",
+  "dht_live_nodes",
+  "session_stats_header",
+  "dht_sample_infohashes",
+  "block_uploaded",
+  "alerts_dropped",
+  "socks5",
+  "file_prio",
+  "oversized_file",
+  "torrent_conflict",
+] as const;
+
+/** Events TorrentXT adds itself (not libtorrent alerts). */
+export const SYNTHETIC_TYPES = ["events_dropped"] as const;
+
+/** Every event type. */
+export type EventType = typeof ALERT_TYPES[number] | typeof SYNTHETIC_TYPES[number];
+
+type About = { torrent: Torrent };
+type NotAbout = { torrent?: undefined };
+
+/** The typed fields of each event type beyond `type` and `message`. */
+export interface EventFields {
+  state_changed: About & { state: TorrentState; prevState: TorrentState };
+  piece_finished: About & { piece: number };
+  hash_failed: About & { piece: number };
+  file_completed: About & { file: number };
+  torrent_finished: About;
+  torrent_paused: About;
+  torrent_resumed: About;
+  torrent_checked: About;
+  torrent_added: About;
+  add_torrent: About;
+  metadata_received: About;
+  metadata_failed: About & { error: string };
+  torrent_removed: About;
+  torrent_deleted: About;
+  torrent_delete_failed: About & { error: string };
+  torrent_error: About & { errorCode: number; error: string; file: string };
+  file_error: About & { errorCode: number; error: string; file: string; operation: string };
+  tracker_announce: About & { event: number; url: string };
+  tracker_reply: About & { numPeers: number; url: string };
+  tracker_error: About & { timesInRow: number; url: string; error: string; failureReason: string };
+  tracker_warning: About & { url: string; warning: string };
+  scrape_reply: About & { incomplete: number; complete: number; url: string };
+  scrape_failed: About & { url: string; error: string };
+  /** Resume data asked for with `torrent.saveResumeData()`. */
+  save_resume_data: About & { resumeData: Uint8Array };
+  save_resume_data_failed: About & { error: string };
+  storage_moved: About & { path: string; oldPath: string };
+  storage_moved_failed: About & { error: string; file: string };
+  file_renamed: About & { file: number; newName: string; oldName: string };
+  performance: About & { warning: number };
+  peer_connect: About & { peer: string };
+  peer_disconnected: About & { peer: string; error: string };
+  listen_succeeded: NotAbout & { port: number; socketType: number; address: string };
+  listen_failed: NotAbout & { port: number; address: string; error: string };
+  /** libtorrent's alert queue overflowed: `dropped` names the types lost. */
+  alerts_dropped: NotAbout & { types: number; dropped: string };
+  /** A slow consumer's queue overflowed: `count` events were not delivered to it. */
+  events_dropped: NotAbout & { count: number };
+}
+
+/** One event of type `K`. */
+export type EventOf<K extends EventType> =
+  & { readonly type: K; readonly message: string }
+  & (K extends keyof EventFields ? EventFields[K] : { torrent?: Torrent });
+
+/** The discriminated union of all events. */
+export type TorrentEvent = { [K in EventType]: EventOf<K> }[EventType];
+
+/** Selects events: by type and/or torrent, or any predicate. */
+export type EventFilter =
+  | { types?: readonly EventType[]; torrent?: Torrent }
+  | ((ev: TorrentEvent) => boolean);
+
+/** Per-consumer queue bound: beyond it, events are counted, not kept. */
+export const MAX_QUEUED_EVENTS = 100_000;
+
+function toPredicate(filter?: EventFilter): ((ev: TorrentEvent) => boolean) | undefined {
+  if (!filter) return undefined;
+  if (typeof filter === "function") return filter;
+  const types = filter.types ? new Set<string>(filter.types) : undefined;
+  const torrent = filter.torrent;
+  if (!types && !torrent) return undefined;
+  return (ev) =>
+    (!types || types.has(ev.type)) &&
+    (!torrent || (ev as { torrent?: Torrent }).torrent === torrent);
+}
+
+/**
+ * An async iterator over events. Subscribed from the moment it was created;
+ * leaving a `for await` (or calling `return()`) unsubscribes it. It ends
+ * when the session closes, after the events already queued.
+ */
+export class EventStream implements AsyncIterableIterator<TorrentEvent> {
+  #queue: TorrentEvent[] = [];
+  #head = 0;
+  #dropped = 0;
+  #waiter: ((r: IteratorResult<TorrentEvent>) => void) | undefined;
+  #done = false;
+  readonly #pred: ((ev: TorrentEvent) => boolean) | undefined;
+  readonly #hub: EventHub;
+
+  /** @internal */
+  constructor(hub: EventHub, filter?: EventFilter) {
+    this.#hub = hub;
+    this.#pred = toPredicate(filter);
+  }
+
+  /** @internal Offers an event; returns nothing. */
+  push(ev: TorrentEvent): void {
+    if (this.#done || (this.#pred && !this.#pred(ev))) return;
+    if (this.#waiter) {
+      const w = this.#waiter;
+      this.#waiter = undefined;
+      w({ value: ev, done: false });
+      return;
+    }
+    if (this.#queue.length - this.#head >= MAX_QUEUED_EVENTS) {
+      this.#dropped++;
+      return;
+    }
+    this.#queue.push(ev);
+  }
+
+  /** @internal Ends the stream after what is queued. */
+  end(): void {
+    this.#done = true;
+    if (this.#waiter) {
+      const w = this.#waiter;
+      this.#waiter = undefined;
+      w({ value: undefined, done: true });
+    }
+  }
+
+  /** The next event; resolves when one arrives. */
+  next(): Promise<IteratorResult<TorrentEvent>> {
+    if (this.#dropped > 0) {
+      const count = this.#dropped;
+      this.#dropped = 0;
+      const ev = { type: "events_dropped", message: `${count} events dropped: consumer too slow`, count } as TorrentEvent;
+      return Promise.resolve({ value: ev, done: false });
+    }
+    if (this.#head < this.#queue.length) {
+      const value = this.#queue[this.#head++];
+      if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+        this.#queue = this.#queue.slice(this.#head);
+        this.#head = 0;
+      }
+      return Promise.resolve({ value, done: false });
+    }
+    if (this.#done) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => {
+      this.#waiter = resolve;
+    });
+  }
+
+  /** Unsubscribes; later `next()` calls report done. */
+  return(): Promise<IteratorResult<TorrentEvent>> {
+    this.#hub.unsubscribe(this);
+    this.#queue = [];
+    this.#head = 0;
+    this.end();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): EventStream {
+    return this;
+  }
+}
+
+/** Fans events out to the subscribed streams. @internal */
+export class EventHub {
+  #streams = new Set<EventStream>();
+  #closed = false;
+
+  get size(): number {
+    return this.#streams.size;
+  }
+
+  subscribe(filter?: EventFilter): EventStream {
+    const s = new EventStream(this, filter);
+    if (this.#closed) s.end();
+    else this.#streams.add(s);
+    return s;
+  }
+
+  unsubscribe(s: EventStream): void {
+    this.#streams.delete(s);
+  }
+
+  publish(ev: TorrentEvent): void {
+    for (const s of this.#streams) s.push(ev);
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const s of this.#streams) s.end();
+    this.#streams.clear();
+  }
+}
