@@ -20,15 +20,18 @@
  */
 export { type AddOptions, Session, type SessionOptions, type SettingValue } from "./src/session.ts";
 export { type InfoHash, Torrent, type TorrentStatus } from "./src/torrent.ts";
-export { createTorrent, type CreatedTorrent, type CreateTorrentOptions } from "./src/create.ts";
+export { type CreatedTorrent, createTorrent, type CreateTorrentOptions } from "./src/create.ts";
 export { type ErrorCode, TorrentError } from "./src/errors.ts";
 export {
+  type About,
   ALERT_TYPES,
   type EventFields,
   type EventFilter,
   type EventOf,
   EventStream,
   type EventType,
+  type NotAbout,
+  SYNTHETIC_TYPES,
   type TorrentEvent,
   type TorrentState,
 } from "./src/events.ts";

@@ -3,7 +3,7 @@
 // records into typed events. Internal.
 import { check, type Native, takeBlob, utf8 } from "./_native.ts";
 import { TorrentError } from "./errors.ts";
-import { EventHub, type TorrentEvent, stateName } from "./events.ts";
+import { EventHub, stateName, type TorrentEvent } from "./events.ts";
 import type { Torrent } from "./torrent.ts";
 
 const BTX_E_BUFFER_TOO_SMALL = 8;
@@ -17,8 +17,8 @@ const SAVE_RESUME = "save_resume_data";
 export class SessionCore {
   readonly native: Native;
   readonly handle: number;
-  readonly hub = new EventHub();
-  readonly torrents = new Map<number, Torrent>();
+  readonly hub: EventHub = new EventHub();
+  readonly torrents: Map<number, Torrent> = new Map();
   closed = false;
   #buf = new Uint8Array(1 << 16);
   #f64 = new Float64Array(this.#buf.buffer);

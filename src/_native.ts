@@ -47,7 +47,11 @@ async function load(): Promise<Native> {
   const count = out32[0];
   const schema: RecordSchema[] = [];
   for (let i = 0; i < count; i++) {
-    schema.push({ name: readText(sym, (b, c, o) => sym.btx_alert_name(i, b, c, o)) || `alert_${i}`, nums: [], strs: [] });
+    schema.push({
+      name: readText(sym, (b, c, o) => sym.btx_alert_name(i, b, c, o)) || `alert_${i}`,
+      nums: [],
+      strs: [],
+    });
   }
   const fields = bdecode(utf8Encoder.encode(readText(sym, (b, c, o) => sym.btx_event_schema(b, c, o)))) as Record<
     string,

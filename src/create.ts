@@ -22,6 +22,7 @@ export interface CreateTorrentOptions {
   trackers?: string[];
   /** Web seed URLs (BEP 19). */
   webSeeds?: string[];
+  /** A free-text comment stored in the torrent. */
   comment?: string;
   /** The `created by` field. Default "TorrentXT". */
   creator?: string;
@@ -33,6 +34,7 @@ export interface CreateTorrentOptions {
 export interface CreatedTorrent {
   /** The .torrent file's bytes. */
   torrent: Uint8Array;
+  /** The new torrent's info-hashes (v1, v2 or both per `version`). */
   infoHash: InfoHash;
   /** A magnet URI with the info-hash(es), name, trackers and web seeds. */
   magnet: string;

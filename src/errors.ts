@@ -66,9 +66,11 @@ export const NATIVE_CODES: readonly (ErrorCode | "OK")[] = [
  * ```
  */
 export class TorrentError extends Error {
+  /** Always "TorrentError". */
   override name = "TorrentError";
   /** The stable code; match on this, not on the message. */
   readonly code: ErrorCode;
+  /** Makes an error with a stable `code` and a message for people. */
   constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
     this.code = code;

@@ -143,44 +143,78 @@ export const SYNTHETIC_TYPES = ["events_dropped"] as const;
 /** Every event type. */
 export type EventType = typeof ALERT_TYPES[number] | typeof SYNTHETIC_TYPES[number];
 
-type About = { torrent: Torrent };
-type NotAbout = { torrent?: undefined };
+/** Fields of an event about a torrent. */
+export type About = { torrent: Torrent };
+/** Fields of an event about no torrent. */
+export type NotAbout = { torrent?: undefined };
 
 /** The typed fields of each event type beyond `type` and `message`. */
 export interface EventFields {
+  /** The torrent moved from `prevState` to `state`. */
   state_changed: About & { state: TorrentState; prevState: TorrentState };
+  /** A piece was downloaded and passed its hash check. */
   piece_finished: About & { piece: number };
+  /** A downloaded piece failed its hash check; it is fetched again. */
   hash_failed: About & { piece: number };
+  /** Every piece of file index `file` is had. */
   file_completed: About & { file: number };
+  /** Every wanted piece is had (the torrent may go on seeding). */
   torrent_finished: About;
+  /** The torrent stopped (after `pause()`). */
   torrent_paused: About;
+  /** The torrent started again (after `resume()`). */
   torrent_resumed: About;
+  /** The torrent's files were checked against its hashes. */
   torrent_checked: About;
+  /** The torrent joined the session. */
   torrent_added: About;
+  /** The result of adding the torrent. */
   add_torrent: About;
+  /** The metadata (info dictionary) arrived from a peer. */
   metadata_received: About;
+  /** Metadata from a peer did not match the info-hash. */
   metadata_failed: About & { error: string };
+  /** The torrent left the session. */
   torrent_removed: About;
+  /** The torrent's files were deleted (`remove({ deleteFiles: true })`). */
   torrent_deleted: About;
+  /** Deleting the torrent's files failed. */
   torrent_delete_failed: About & { error: string };
+  /** The torrent stopped on an error (`file` names the file, if any). */
   torrent_error: About & { errorCode: number; error: string; file: string };
+  /** A file operation failed (`operation` names it). */
   file_error: About & { errorCode: number; error: string; file: string; operation: string };
+  /** An announce was sent to the tracker at `url` (`event`: 0 none, 1 completed, 2 started, 3 stopped, 4 paused). */
   tracker_announce: About & { event: number; url: string };
+  /** The tracker at `url` answered with `numPeers` peers. */
   tracker_reply: About & { numPeers: number; url: string };
+  /** An announce to `url` failed, `timesInRow` times in a row. */
   tracker_error: About & { timesInRow: number; url: string; error: string; failureReason: string };
+  /** The tracker at `url` sent a warning. */
   tracker_warning: About & { url: string; warning: string };
+  /** A scrape of `url` succeeded: `complete` seeds, `incomplete` leechers. */
   scrape_reply: About & { incomplete: number; complete: number; url: string };
+  /** A scrape of `url` failed. */
   scrape_failed: About & { url: string; error: string };
   /** Resume data asked for with `torrent.saveResumeData()`. */
   save_resume_data: About & { resumeData: Uint8Array };
+  /** Saving resume data failed. */
   save_resume_data_failed: About & { error: string };
+  /** The torrent's files moved from `oldPath` to `path`. */
   storage_moved: About & { path: string; oldPath: string };
+  /** Moving the torrent's files failed. */
   storage_moved_failed: About & { error: string; file: string };
+  /** File index `file` was renamed from `oldName` to `newName`. */
   file_renamed: About & { file: number; newName: string; oldName: string };
+  /** libtorrent hit a performance limit (`warning`: libtorrent's performance_warning_t). */
   performance: About & { warning: number };
+  /** A connection to the peer at `peer` ("ip:port") was opened. */
   peer_connect: About & { peer: string };
+  /** The peer at `peer` disconnected (`error` says why). */
   peer_disconnected: About & { peer: string; error: string };
+  /** The session listens on `address`:`port`. */
   listen_succeeded: NotAbout & { port: number; socketType: number; address: string };
+  /** The session could not listen on `address`:`port`. */
   listen_failed: NotAbout & { port: number; address: string; error: string };
   /** libtorrent's alert queue overflowed: `dropped` names the types lost. */
   alerts_dropped: NotAbout & { types: number; dropped: string };
@@ -266,7 +300,11 @@ export class EventStream implements AsyncIterableIterator<TorrentEvent> {
     if (this.#dropped > 0) {
       const count = this.#dropped;
       this.#dropped = 0;
-      const ev = { type: "events_dropped", message: `${count} events dropped: consumer too slow`, count } as TorrentEvent;
+      const ev = {
+        type: "events_dropped",
+        message: `${count} events dropped: consumer too slow`,
+        count,
+      } as TorrentEvent;
       return Promise.resolve({ value: ev, done: false });
     }
     if (this.#head < this.#queue.length) {
@@ -292,6 +330,7 @@ export class EventStream implements AsyncIterableIterator<TorrentEvent> {
     return Promise.resolve({ value: undefined, done: true });
   }
 
+  /** The stream itself: it is its own iterator. */
   [Symbol.asyncIterator](): EventStream {
     return this;
   }

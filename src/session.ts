@@ -138,12 +138,18 @@ export class Session implements AsyncDisposable {
       const listen = o.listen ?? "127.0.0.1:0";
       for (const ep of listen.split(",")) {
         if (!LOOPBACK_ENDPOINT.test(ep.trim())) {
-          throw new TorrentError("INVALID_ARGUMENT", `Session.open: an isolated session listens on loopback only, not "${ep}"`);
+          throw new TorrentError(
+            "INVALID_ARGUMENT",
+            `Session.open: an isolated session listens on loopback only, not "${ep}"`,
+          );
         }
       }
       for (const node of o.dhtBootstrap ?? []) {
         if (!LOOPBACK_ENDPOINT.test(node)) {
-          throw new TorrentError("INVALID_ARGUMENT", `Session.open: an isolated session bootstraps from loopback nodes only, not "${node}"`);
+          throw new TorrentError(
+            "INVALID_ARGUMENT",
+            `Session.open: an isolated session bootstraps from loopback nodes only, not "${node}"`,
+          );
         }
       }
       settings = isolatedSettings(listen, o.dhtBootstrap);
@@ -156,7 +162,10 @@ export class Session implements AsyncDisposable {
     if (isolated) {
       for (const k of ["enable_lsd", "enable_upnp", "enable_natpmp"]) {
         if (settings[k] === true || settings[k] === 1) {
-          throw new TorrentError("INVALID_ARGUMENT", `Session.open: ${k} would leave the machine; not allowed when isolated`);
+          throw new TorrentError(
+            "INVALID_ARGUMENT",
+            `Session.open: ${k} would leave the machine; not allowed when isolated`,
+          );
         }
       }
     }
@@ -231,7 +240,10 @@ export class Session implements AsyncDisposable {
   applySettings(settings: Record<string, SettingValue>): void {
     this.#core.ensureOpen();
     const buf = encodeSettings(parse(SettingsSchema, settings, "applySettings"));
-    this.#core.check(this.#core.native.sym.btx_session_apply_settings(this.#core.handle, buf, buf.length), "applySettings");
+    this.#core.check(
+      this.#core.native.sym.btx_session_apply_settings(this.#core.handle, buf, buf.length),
+      "applySettings",
+    );
   }
 
   /**

@@ -6,13 +6,15 @@
 import type { SessionCore } from "./_core.ts";
 import { bytes, hex, out32, utf8 } from "./_native.ts";
 import { TorrentError } from "./errors.ts";
-import { type EventFilter, type EventStream, type TorrentEvent, type TorrentState, stateName } from "./events.ts";
+import { type EventFilter, type EventStream, stateName, type TorrentEvent, type TorrentState } from "./events.ts";
 import { z } from "zod";
 import { parse } from "./_validate.ts";
 
 /** A torrent's info-hashes, lowercase hex: v1 (SHA-1, 40 chars), v2 (SHA-256, 64 chars). */
 export interface InfoHash {
+  /** SHA-1 info-hash (BitTorrent v1), 40 hex characters. */
   v1?: string;
+  /** SHA-256 info-hash (BitTorrent v2), 64 hex characters. */
   v2?: string;
 }
 
@@ -23,14 +25,19 @@ export interface InfoHash {
 export interface TorrentStatus {
   /** The torrent's name (from metadata, the magnet's `dn`, or the add options). */
   name: string;
+  /** Directory the files are in. */
   savePath: string;
+  /** What the torrent is doing. */
   state: TorrentState;
   /** 0..1 of the wanted bytes. */
   progress: number;
+  /** Payload download rate, bytes/s. */
   downloadRate: number;
+  /** Payload upload rate, bytes/s. */
   uploadRate: number;
   /** Connected peers, seeds included. */
   numPeers: number;
+  /** Connected seeds. */
   numSeeds: number;
   /** Seconds until the wanted bytes are in at the current rate; 0 when finished, null when unknown. */
   eta: number | null;
@@ -38,39 +45,57 @@ export interface TorrentStatus {
   totalDone: number;
   /** Bytes we want (file priorities applied). */
   totalWanted: number;
+  /** Of the wanted bytes, those we have. */
   totalWantedDone: number;
   /** Bytes in the torrent; 0 until the metadata is known. */
   totalSize: number;
-  /** Payload bytes downloaded / uploaded in this session. */
+  /** Payload bytes downloaded in this session. */
   totalDownload: number;
+  /** Payload bytes uploaded in this session. */
   totalUpload: number;
-  /** Bytes downloaded / uploaded, all time (carried in resume data). */
+  /** Bytes downloaded, all time (carried in resume data). */
   allTimeDownload: number;
+  /** Bytes uploaded, all time (carried in resume data). */
   allTimeUpload: number;
+  /** Stopped by `pause()` or added paused. */
   paused: boolean;
+  /** Started and stopped by libtorrent's queue. */
   autoManaged: boolean;
+  /** Pieces are fetched in order. */
   sequential: boolean;
+  /** The info dictionary is known. */
   hasMetadata: boolean;
+  /** Every piece is had and the torrent uploads. */
   isSeeding: boolean;
   /** All wanted pieces are had. */
   isFinished: boolean;
   /** Pieces had, of `pieceCount`. */
   numPieces: number;
+  /** Pieces in the torrent (0 until the metadata is known). */
   pieceCount: number;
+  /** Bytes per piece (0 until the metadata is known). */
   pieceSize: number;
   /** Position in the download queue; -1 when not queued. */
   queuePosition: number;
+  /** Peer connections, half-open ones included. */
   numConnections: number;
+  /** Peers known, connected or not. */
   listPeers: number;
+  /** Seeds known, connected or not. */
   listSeeds: number;
-  /** Seeds / leechers per the last tracker scrape; -1 when unknown. */
+  /** Seeds per the last tracker scrape; -1 when unknown. */
   numComplete: number;
+  /** Leechers per the last tracker scrape; -1 when unknown. */
   numIncomplete: number;
+  /** Full copies in the connected swarm; -1 when seeding. */
   distributedCopies: number;
+  /** When the torrent was first added, Unix seconds. */
   addedTime: number;
-  /** 0 until complete. */
+  /** When the torrent completed, Unix seconds; 0 until then. */
   completedTime: number;
+  /** Seconds not paused, all time. */
   activeSeconds: number;
+  /** Seconds seeding, all time. */
   seedingSeconds: number;
   /** The torrent's error, or null. */
   error: { code: number; message: string; file: number } | null;

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a fresh machine: libtorrent (Debian package), Deno
+# and Bun (npm, into ./node_modules), and the native build. Sourced by
+# scripts/demo.sh and scripts/test.sh; safe to run on its own.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+say() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
+
+# 1. libtorrent-rasterbar 2.0 headers and CMake config (Debian package).
+if [ ! -f /usr/include/libtorrent/session.hpp ] || ! ls /usr/lib/*/cmake/LibtorrentRasterbar >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing libtorrent-rasterbar-dev (apt)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq libtorrent-rasterbar-dev >/dev/null
+  else
+    echo "setup: libtorrent-rasterbar-dev is missing. Install it with:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y libtorrent-rasterbar-dev" >&2
+    exit 1
+  fi
+fi
+for tool in cmake g++ npm; do
+  command -v "$tool" >/dev/null || { echo "setup: '$tool' is required but not installed" >&2; exit 1; }
+done
+
+# 2. Deno, Bun, zod and type definitions from npm, into ./node_modules.
+if [ ! -x node_modules/.bin/deno ] || [ ! -x node_modules/.bin/bun ] || [ ! -d node_modules/zod ] ||
+   [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing deno, bun and zod from npm"
+  npm ci --no-audit --no-fund --loglevel=error >&2
+fi
+node_modules/.bin/deno --version >/dev/null
+node_modules/.bin/bun --version >/dev/null
+
+# 3. The native library (CMake only rebuilds what changed).
+if [ -x scripts/build_native.sh ]; then
+  scripts/build_native.sh >&2
+else
+  cmake -S native -B native/build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build native/build -j"$(nproc)" >&2
+fi
