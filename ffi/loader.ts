@@ -53,7 +53,10 @@ function fileExists(path: string): boolean {
 }
 
 function platformDir(): string {
-  const g = globalThis as { Deno?: { build: { os: string; arch: string } }; process?: { platform: string; arch: string } };
+  const g = globalThis as {
+    Deno?: { build: { os: string; arch: string } };
+    process?: { platform: string; arch: string };
+  };
   const os = g.Deno?.build.os ?? g.process?.platform ?? "linux";
   const arch = g.Deno?.build.arch ?? g.process?.arch ?? "x64";
   const a = arch === "x86_64" || arch === "x64" ? "x64" : arch === "aarch64" || arch === "arm64" ? "arm64" : arch;
@@ -63,7 +66,11 @@ function platformDir(): string {
 function libName(): string {
   const g = globalThis as { Deno?: { build: { os: string } }; process?: { platform: string } };
   const os = g.Deno?.build.os ?? g.process?.platform ?? "linux";
-  return os === "darwin" ? "libtorrentxt.dylib" : os === "windows" || os === "win32" ? "torrentxt.dll" : "libtorrentxt.so";
+  return os === "darwin"
+    ? "libtorrentxt.dylib"
+    : os === "windows" || os === "win32"
+    ? "torrentxt.dll"
+    : "libtorrentxt.so";
 }
 
 /** The candidate paths, in search order. */

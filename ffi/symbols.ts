@@ -10,62 +10,92 @@
 export const symbols = {
   btx_abi_version: { parameters: [], result: "u32" },
   btx_version: {
-    parameters: ["buffer" /* uint8_t* buf */, "u32" /* cap */, "buffer" /* uint32_t* out_len */],
+    parameters: ["buffer", /* uint8_t* buf */ "u32", /* cap */ "buffer" /* uint32_t* out_len */],
     result: "i32",
   },
   btx_last_error: {
-    parameters: ["u32" /* btx_session */, "buffer" /* uint8_t* buf */, "u32" /* cap */, "buffer" /* uint32_t* out_len */],
+    parameters: [
+      "u32", /* btx_session */
+      "buffer", /* uint8_t* buf */
+      "u32", /* cap */
+      "buffer", /* uint32_t* out_len */
+    ],
     result: "i32",
   },
   btx_alert_type_count: { parameters: ["buffer" /* uint32_t* out_count */], result: "i32" },
   btx_alert_name: {
-    parameters: ["u32" /* type */, "buffer" /* uint8_t* buf */, "u32" /* cap */, "buffer" /* uint32_t* out_len */],
+    parameters: ["u32", /* type */ "buffer", /* uint8_t* buf */ "u32", /* cap */ "buffer" /* uint32_t* out_len */],
     result: "i32",
   },
   btx_event_schema: {
-    parameters: ["buffer" /* uint8_t* buf */, "u32" /* cap */, "buffer" /* uint32_t* out_len */],
+    parameters: ["buffer", /* uint8_t* buf */ "u32", /* cap */ "buffer" /* uint32_t* out_len */],
     result: "i32",
   },
-  btx_blob_take: { parameters: ["u32" /* blob */, "buffer" /* uint8_t* buf */, "u32" /* cap */], result: "i32" },
+  btx_blob_take: { parameters: ["u32", /* blob */ "buffer", /* uint8_t* buf */ "u32" /* cap */], result: "i32" },
   btx_blob_free: { parameters: ["u32" /* blob */], result: "i32" },
   btx_session_open: {
-    parameters: ["buffer" /* const uint8_t* settings */, "u32" /* len */, "u32" /* flags */, "buffer" /* btx_session* out */],
+    parameters: [
+      "buffer", /* const uint8_t* settings */
+      "u32", /* len */
+      "u32", /* flags */
+      "buffer", /* btx_session* out */
+    ],
     result: "i32",
   },
   btx_session_apply_settings: {
-    parameters: ["u32" /* btx_session */, "buffer" /* const uint8_t* settings */, "u32" /* len */],
+    parameters: ["u32", /* btx_session */ "buffer", /* const uint8_t* settings */ "u32" /* len */],
     result: "i32",
   },
   btx_session_close: { parameters: ["u32" /* btx_session */], result: "i32", nonblocking: true },
-  btx_session_listen_port: { parameters: ["u32" /* btx_session */, "buffer" /* uint32_t* out_port */], result: "i32" },
-  btx_session_wait: { parameters: ["u32" /* btx_session */, "i32" /* timeout_ms */], result: "i32", nonblocking: true },
+  btx_session_listen_port: { parameters: ["u32", /* btx_session */ "buffer" /* uint32_t* out_port */], result: "i32" },
+  btx_session_wait: { parameters: ["u32", /* btx_session */ "i32" /* timeout_ms */], result: "i32", nonblocking: true },
   btx_session_wake: { parameters: ["u32" /* btx_session */], result: "i32" },
   btx_session_drain: {
-    parameters: ["u32" /* btx_session */, "buffer" /* uint8_t* buf */, "u32" /* cap */, "buffer" /* uint32_t* out[3] */],
+    parameters: [
+      "u32", /* btx_session */
+      "buffer", /* uint8_t* buf */
+      "u32", /* cap */
+      "buffer", /* uint32_t* out[3] */
+    ],
     result: "i32",
   },
   btx_torrent_add: {
-    parameters: ["u32" /* btx_session */, "buffer" /* const uint8_t* params */, "u32" /* len */, "buffer" /* btx_torrent* out */],
+    parameters: [
+      "u32", /* btx_session */
+      "buffer", /* const uint8_t* params */
+      "u32", /* len */
+      "buffer", /* btx_torrent* out */
+    ],
     result: "i32",
   },
-  btx_torrent_remove: { parameters: ["u32" /* btx_torrent */, "u32" /* flags */], result: "i32" },
+  btx_torrent_remove: { parameters: ["u32", /* btx_torrent */ "u32" /* flags */], result: "i32" },
   btx_torrent_pause: { parameters: ["u32" /* btx_torrent */], result: "i32" },
   btx_torrent_resume: { parameters: ["u32" /* btx_torrent */], result: "i32" },
   btx_torrent_connect_peer: {
-    parameters: ["u32" /* btx_torrent */, "buffer" /* const uint8_t* host */, "u32" /* host_len */, "u32" /* port */],
+    parameters: ["u32", /* btx_torrent */ "buffer", /* const uint8_t* host */ "u32", /* host_len */ "u32" /* port */],
     result: "i32",
   },
   btx_torrent_info_hash: {
-    parameters: ["u32" /* btx_torrent */, "buffer" /* uint8_t out[52] */, "buffer" /* uint32_t* out_flags */],
+    parameters: ["u32", /* btx_torrent */ "buffer", /* uint8_t out[52] */ "buffer" /* uint32_t* out_flags */],
     result: "i32",
   },
   btx_torrent_status: {
-    parameters: ["u32" /* btx_torrent */, "buffer" /* double* nums */, "buffer" /* uint8_t* strs */, "u32" /* strs_cap */],
+    parameters: [
+      "u32", /* btx_torrent */
+      "buffer", /* double* nums */
+      "buffer", /* uint8_t* strs */
+      "u32", /* strs_cap */
+    ],
     result: "i32",
   },
   btx_torrent_save_resume: { parameters: ["u32" /* btx_torrent */], result: "i32" },
   btx_create_torrent: {
-    parameters: ["buffer" /* const uint8_t* opts */, "u32" /* len */, "buffer" /* uint32_t* out_blob */, "buffer" /* uint32_t* out_size */],
+    parameters: [
+      "buffer", /* const uint8_t* opts */
+      "u32", /* len */
+      "buffer", /* uint32_t* out_blob */
+      "buffer", /* uint32_t* out_size */
+    ],
     result: "i32",
     nonblocking: true,
   },
