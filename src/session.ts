@@ -97,6 +97,35 @@ export function isolatedSettings(listen = "127.0.0.1:0", dhtBootstrap: string[] 
   };
 }
 
+/**
+ * Throws INVALID_ARGUMENT for settings that would take an isolated session
+ * off the machine: a non-loopback listen address or DHT bootstrap node, or
+ * LSD / UPnP / NAT-PMP on. Checked on the merged settings at open and on
+ * every applySettings(), so `settings` cannot undo the profile.
+ */
+function checkIsolated(settings: Record<string, SettingValue>, where: string): void {
+  for (const k of ["enable_lsd", "enable_upnp", "enable_natpmp"]) {
+    const v = settings[k];
+    if (v !== undefined && v !== false && v !== 0) {
+      throw new TorrentError("INVALID_ARGUMENT", `${where}: ${k} would leave the machine; not allowed when isolated`);
+    }
+  }
+  const lists: [string, string][] = [
+    ["listen_interfaces", "listens on loopback only"],
+    ["dht_bootstrap_nodes", "bootstraps from loopback nodes only"],
+  ];
+  for (const [k, rule] of lists) {
+    const v = settings[k];
+    if (typeof v !== "string") continue; // absent, or a type error the engine reports
+    for (const ep of v.split(",")) {
+      if (ep.trim() === "" && k === "dht_bootstrap_nodes") continue;
+      if (!LOOPBACK_ENDPOINT.test(ep.trim())) {
+        throw new TorrentError("INVALID_ARGUMENT", `${where}: an isolated session ${rule}, not "${ep}" (${k})`);
+      }
+    }
+  }
+}
+
 function encodeSettings(settings: Record<string, SettingValue>): Uint8Array {
   const dict: Record<string, BValue> = {};
   for (const [k, v] of Object.entries(settings)) dict[k] = typeof v === "boolean" ? (v ? 1 : 0) : v;
@@ -118,10 +147,12 @@ function encodeSettings(settings: Record<string, SettingValue>): Uint8Array {
  */
 export class Session implements AsyncDisposable {
   readonly #core: SessionCore;
+  readonly #isolated: boolean;
   #closing: Promise<void> | undefined;
 
-  private constructor(core: SessionCore) {
+  private constructor(core: SessionCore, isolated: boolean) {
     this.#core = core;
+    this.#isolated = isolated;
   }
 
   /**
@@ -159,21 +190,12 @@ export class Session implements AsyncDisposable {
       if (o.dhtBootstrap) settings.dht_bootstrap_nodes = o.dhtBootstrap.join(",");
     }
     Object.assign(settings, o.settings);
-    if (isolated) {
-      for (const k of ["enable_lsd", "enable_upnp", "enable_natpmp"]) {
-        if (settings[k] === true || settings[k] === 1) {
-          throw new TorrentError(
-            "INVALID_ARGUMENT",
-            `Session.open: ${k} would leave the machine; not allowed when isolated`,
-          );
-        }
-      }
-    }
+    if (isolated) checkIsolated(settings, "Session.open");
     const buf = encodeSettings(settings);
     check(native.sym, native.sym.btx_session_open(buf, buf.length, flags, out32), 0, "Session.open");
     const core = new SessionCore(native, out32[0]);
     core.start();
-    return new Session(core);
+    return new Session(core, isolated);
   }
 
   /** True once `close()` began. */
@@ -234,12 +256,15 @@ export class Session implements AsyncDisposable {
   }
 
   /**
-   * Applies libtorrent settings by name.
-   * @throws TorrentError UNKNOWN_SETTING, SETTING_TYPE
+   * Applies libtorrent settings by name. An isolated session refuses
+   * settings that would take it off the machine (see `profile`).
+   * @throws TorrentError UNKNOWN_SETTING, SETTING_TYPE, INVALID_ARGUMENT, SESSION_CLOSED
    */
   applySettings(settings: Record<string, SettingValue>): void {
     this.#core.ensureOpen();
-    const buf = encodeSettings(parse(SettingsSchema, settings, "applySettings"));
+    const s = parse(SettingsSchema, settings, "applySettings");
+    if (this.#isolated) checkIsolated(s, "applySettings");
+    const buf = encodeSettings(s);
     this.#core.check(
       this.#core.native.sym.btx_session_apply_settings(this.#core.handle, buf, buf.length),
       "applySettings",
