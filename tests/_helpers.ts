@@ -7,7 +7,16 @@
 //  - temporary data lives under os.tmpdir() and is removed afterwards.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, sep } from "node:path";
 import {
@@ -119,7 +128,11 @@ export async function makeFixture(
   const savePath = dir.join("seed");
   const dataDir = join(savePath, name);
   writeTree(dataDir, spec);
-  const made = await createTorrent({ path: dataDir, version: options.version ?? "hybrid", pieceSize: options.pieceSize ?? 16384 });
+  const made = await createTorrent({
+    path: dataDir,
+    version: options.version ?? "hybrid",
+    pieceSize: options.pieceSize ?? 16384,
+  });
   return { dataDir, savePath, name, made };
 }
 
@@ -159,6 +172,20 @@ export function waitForType<K extends EventType>(
 }
 
 /**
+ * Waits until `torrent` turns to seeding. Note that neither this nor
+ * `torrent_finished` proves every byte is on disk: libtorrent counts a piece
+ * once its hash passed, which can be before its last blocks are written.
+ * Close the session (joining its disk threads) before reading the files.
+ */
+export function waitForSeeding(stream: EventStream, torrent: Torrent): Promise<TorrentEvent> {
+  return waitFor(stream, (ev) => {
+    if (ev.torrent !== torrent) return false;
+    if (ev.type === "torrent_error" || ev.type === "file_error") throw new Error(`${ev.type}: ${ev.message}`);
+    return ev.type === "state_changed" && ev.state === "seeding";
+  }, "state seeding");
+}
+
+/**
  * Adds the fixture's .torrent to `session` over its existing data and waits
  * until the check is over and the torrent is seeding.
  */
@@ -170,7 +197,8 @@ export async function addSeed(session: Session, fx: Fixture): Promise<Torrent> {
       if ((ev.type === "torrent_error" || ev.type === "file_error") && ev.torrent === t) {
         throw new Error(`seeder failed: ${ev.type}: ${ev.message}`);
       }
-      return ev.torrent === t && (ev.type === "torrent_checked" || (ev.type === "state_changed" && ev.state === "seeding"));
+      return ev.torrent === t &&
+        (ev.type === "torrent_checked" || (ev.type === "state_changed" && ev.state === "seeding"));
     }, "the seeder's check");
     const st = t.status();
     assert.ok(st.isSeeding, `seeder is not seeding after its check (state ${st.state}, progress ${st.progress})`);
@@ -203,7 +231,9 @@ export async function rejectsCode(fn: () => unknown, code: string, label = ""): 
   assert.ok(caught !== undefined, `${label ? label + ": " : ""}expected TorrentError ${code}, but nothing was thrown`);
   assert.ok(
     caught instanceof TorrentError,
-    `${label ? label + ": " : ""}expected TorrentError ${code}, got ${(caught as Error)?.name}: ${(caught as Error)?.message}`,
+    `${label ? label + ": " : ""}expected TorrentError ${code}, got ${(caught as Error)?.name}: ${
+      (caught as Error)?.message
+    }`,
   );
   assert.equal(caught.code, code, `${label ? label + ": " : ""}wrong code (message: ${caught.message})`);
   assert.ok(caught.message.length > 0, "a TorrentError must carry a message");
@@ -221,7 +251,9 @@ export function throwsCode(fn: () => unknown, code: string, label = ""): Torrent
   assert.ok(caught !== undefined, `${label ? label + ": " : ""}expected TorrentError ${code}, but nothing was thrown`);
   assert.ok(
     caught instanceof TorrentError,
-    `${label ? label + ": " : ""}expected TorrentError ${code}, got ${(caught as Error)?.name}: ${(caught as Error)?.message}`,
+    `${label ? label + ": " : ""}expected TorrentError ${code}, got ${(caught as Error)?.name}: ${
+      (caught as Error)?.message
+    }`,
   );
   assert.equal(caught.code, code, `${label ? label + ": " : ""}wrong code (message: ${caught.message})`);
   return caught;

@@ -15,20 +15,59 @@ import {
   waitForType,
 } from "./_helpers.ts";
 
-const STATES = new Set(["checking_files", "downloading_metadata", "downloading", "finished", "seeding", "checking_resume_data"]);
+const STATES = new Set([
+  "checking_files",
+  "downloading_metadata",
+  "downloading",
+  "finished",
+  "seeding",
+  "checking_resume_data",
+]);
 
 /** Event types with typed fields in src/events.ts (EventFields); the rest are "untyped". */
 const TYPED = new Set([
-  "state_changed", "piece_finished", "hash_failed", "file_completed", "torrent_finished", "torrent_paused",
-  "torrent_resumed", "torrent_checked", "torrent_added", "add_torrent", "metadata_received", "metadata_failed",
-  "torrent_removed", "torrent_deleted", "torrent_delete_failed", "torrent_error", "file_error", "tracker_announce",
-  "tracker_reply", "tracker_error", "tracker_warning", "scrape_reply", "scrape_failed", "save_resume_data",
-  "save_resume_data_failed", "storage_moved", "storage_moved_failed", "file_renamed", "performance", "peer_connect",
-  "peer_disconnected", "listen_succeeded", "listen_failed", "alerts_dropped", "events_dropped",
+  "state_changed",
+  "piece_finished",
+  "hash_failed",
+  "file_completed",
+  "torrent_finished",
+  "torrent_paused",
+  "torrent_resumed",
+  "torrent_checked",
+  "torrent_added",
+  "add_torrent",
+  "metadata_received",
+  "metadata_failed",
+  "torrent_removed",
+  "torrent_deleted",
+  "torrent_delete_failed",
+  "torrent_error",
+  "file_error",
+  "tracker_announce",
+  "tracker_reply",
+  "tracker_error",
+  "tracker_warning",
+  "scrape_reply",
+  "scrape_failed",
+  "save_resume_data",
+  "save_resume_data_failed",
+  "storage_moved",
+  "storage_moved_failed",
+  "file_renamed",
+  "performance",
+  "peer_connect",
+  "peer_disconnected",
+  "listen_succeeded",
+  "listen_failed",
+  "alerts_dropped",
+  "events_dropped",
 ]);
 
 /** Collects a stream's events until `stop` holds for one (included). */
-async function collect(stream: AsyncIterable<TorrentEvent>, stop: (ev: TorrentEvent) => boolean): Promise<TorrentEvent[]> {
+async function collect(
+  stream: AsyncIterable<TorrentEvent>,
+  stop: (ev: TorrentEvent) => boolean,
+): Promise<TorrentEvent[]> {
   const out: TorrentEvent[] = [];
   for await (const ev of stream) {
     out.push(ev);
@@ -56,64 +95,68 @@ function connect(t: Torrent, seeder: Session): void {
 }
 
 describe("events", () => {
-  test("a magnet download's events arrive in order: added, metadata, pieces, finished", { timeout: TIMEOUT.transfer }, async () => {
-    using dir = new TempDir();
-    const fx = await makeFixture(dir, MULTI_FILE_TREE, { version: "hybrid", pieceSize: 16384 });
-    await using seeder = await openSeeder(fx);
-    await using leecher = await openIsolated();
-    const all = leecher.events();
-    const t = await addMagnet(leecher, fx, dir);
-    connect(t, seeder);
-    const events = await collect(all, (ev) => ev.type === "torrent_finished" && ev.torrent === t);
-    const mine = events.filter((ev) => ev.torrent !== undefined);
-    const types: string[] = mine.map((ev) => ev.type);
+  test(
+    "a magnet download's events arrive in order: added, metadata, pieces, finished",
+    { timeout: TIMEOUT.transfer },
+    async () => {
+      using dir = new TempDir();
+      const fx = await makeFixture(dir, MULTI_FILE_TREE, { version: "hybrid", pieceSize: 16384 });
+      await using seeder = await openSeeder(fx);
+      await using leecher = await openIsolated();
+      const all = leecher.events();
+      const t = await addMagnet(leecher, fx, dir);
+      connect(t, seeder);
+      const events = await collect(all, (ev) => ev.type === "torrent_finished" && ev.torrent === t);
+      const mine = events.filter((ev) => ev.torrent !== undefined);
+      const types: string[] = mine.map((ev) => ev.type);
 
-    // Every event about a torrent carries the very object add() returned.
-    for (const ev of mine) assert.equal(ev.torrent, t, `${ev.type}: torrent is not the object add() returned`);
+      // Every event about a torrent carries the very object add() returned.
+      for (const ev of mine) assert.equal(ev.torrent, t, `${ev.type}: torrent is not the object add() returned`);
 
-    const first = (type: string) => {
-      const i = types.indexOf(type);
-      assert.ok(i >= 0, `no ${type} event among: ${types.join(" ")}`);
-      return i;
-    };
-    const lastPiece = types.lastIndexOf("piece_finished");
-    assert.ok(first("torrent_added") < first("metadata_received"), "torrent_added before metadata_received");
-    assert.ok(first("add_torrent") < first("metadata_received"), "add_torrent before metadata_received");
-    assert.ok(first("metadata_received") < first("piece_finished"), "metadata_received before the first piece");
-    assert.ok(lastPiece < first("torrent_finished"), "every piece_finished before torrent_finished");
-    assert.equal(types.filter((x) => x === "torrent_finished").length, 1, "torrent_finished once");
+      const first = (type: string) => {
+        const i = types.indexOf(type);
+        assert.ok(i >= 0, `no ${type} event among: ${types.join(" ")}`);
+        return i;
+      };
+      const lastPiece = types.lastIndexOf("piece_finished");
+      assert.ok(first("torrent_added") < first("metadata_received"), "torrent_added before metadata_received");
+      assert.ok(first("add_torrent") < first("metadata_received"), "add_torrent before metadata_received");
+      assert.ok(first("metadata_received") < first("piece_finished"), "metadata_received before the first piece");
+      assert.ok(lastPiece < first("torrent_finished"), "every piece_finished before torrent_finished");
+      assert.equal(types.filter((x) => x === "torrent_finished").length, 1, "torrent_finished once");
 
-    // piece_finished: one per piece, each with a numeric index.
-    const pieces = mine.flatMap((ev) => (ev.type === "piece_finished" ? [ev.piece] : []));
-    const pieceCount = t.status().pieceCount;
-    assert.ok(pieceCount > 1);
-    assert.deepEqual([...new Set(pieces)].sort((a, b) => a - b), Array.from({ length: pieceCount }, (_, i) => i));
+      // piece_finished: one per piece, each with a numeric index.
+      const pieces = mine.flatMap((ev) => (ev.type === "piece_finished" ? [ev.piece] : []));
+      const pieceCount = t.status().pieceCount;
+      assert.ok(pieceCount > 1);
+      assert.deepEqual([...new Set(pieces)].sort((a, b) => a - b), Array.from({ length: pieceCount }, (_, i) => i));
 
-    // state_changed: string states, each prevState the previous state,
-    // through downloading_metadata and downloading to finished.
-    const changes = mine.flatMap((ev) => (ev.type === "state_changed" ? [ev] : []));
-    for (const c of changes) {
-      assert.equal(typeof c.state, "string");
-      assert.ok(STATES.has(c.state), `unknown state ${c.state}`);
-      assert.ok(STATES.has(c.prevState), `unknown prevState ${c.prevState}`);
-    }
-    for (let i = 1; i < changes.length; i++) assert.equal(changes[i].prevState, changes[i - 1].state);
-    const states = changes.map((c) => c.state);
-    assert.ok(states.includes("downloading"), states.join(" "));
-    assert.ok(states.indexOf("downloading") < states.lastIndexOf("finished"), states.join(" "));
-    const lastState = states.at(-1);
-    assert.ok(lastState === "finished" || lastState === "seeding", `ends ${lastState}`);
+      // state_changed: string states, each prevState the previous state,
+      // through downloading_metadata and downloading to finished.
+      const changes = mine.flatMap((ev) => (ev.type === "state_changed" ? [ev] : []));
+      for (const c of changes) {
+        assert.equal(typeof c.state, "string");
+        assert.ok(STATES.has(c.state), `unknown state ${c.state}`);
+        assert.ok(STATES.has(c.prevState), `unknown prevState ${c.prevState}`);
+      }
+      for (let i = 1; i < changes.length; i++) assert.equal(changes[i].prevState, changes[i - 1].state);
+      const states = changes.map((c) => c.state);
+      assert.ok(states.includes("downloading"), states.join(" "));
+      assert.ok(states.indexOf("downloading") < states.lastIndexOf("finished"), states.join(" "));
+      const lastState = states.at(-1);
+      assert.ok(lastState === "finished" || lastState === "seeding", `ends ${lastState}`);
 
-    // file_completed: every file of the torrent, by index.
-    const files = new Set(mine.flatMap((ev) => (ev.type === "file_completed" ? [ev.file] : [])));
-    assert.equal(files.size, Object.keys(MULTI_FILE_TREE).length, "one file_completed per file");
+      // file_completed: every file of the torrent, by index.
+      const files = new Set(mine.flatMap((ev) => (ev.type === "file_completed" ? [ev.file] : [])));
+      assert.equal(files.size, Object.keys(MULTI_FILE_TREE).length, "one file_completed per file");
 
-    // Every event has a string message and a known type.
-    for (const ev of events) {
-      assert.equal(typeof ev.message, "string", `${ev.type}: message`);
-      assert.ok((ALERT_TYPES as readonly string[]).includes(ev.type), `unknown type ${ev.type}`);
-    }
-  });
+      // Every event has a string message and a known type.
+      for (const ev of events) {
+        assert.equal(typeof ev.message, "string", `${ev.type}: message`);
+        assert.ok((ALERT_TYPES as readonly string[]).includes(ev.type), `unknown type ${ev.type}`);
+      }
+    },
+  );
 
   test("several iterators at once each see the events, filtered as asked", { timeout: TIMEOUT.transfer }, async () => {
     using dir = new TempDir();
@@ -136,7 +179,11 @@ describe("events", () => {
     assert.ok(a.some((ev) => ev.type === "piece_finished"));
     // Each consumer got the same event objects, in the same order, as the
     // unfiltered one, restricted to what it asked for.
-    assertSameEvents(b, a.filter((ev) => ev.type === "piece_finished" || ev.type === "torrent_finished"), "types filter");
+    assertSameEvents(
+      b,
+      a.filter((ev) => ev.type === "piece_finished" || ev.type === "torrent_finished"),
+      "types filter",
+    );
     assertSameEvents(c, a.filter((ev) => ev.type === "state_changed" || ev.type === "torrent_finished"), "predicate");
     const aboutT = a.filter((ev) => ev.torrent === t);
     assert.ok(d.length > 0 && d.every((ev) => ev.torrent === t));
@@ -146,7 +193,9 @@ describe("events", () => {
     assert.ok(d.some((ev) => ev.type === "metadata_received"), "torrent.events() saw the metadata arrive");
   });
 
-  test("breaking out of for-await releases that stream; others and later ones keep receiving", { timeout: TIMEOUT.transfer }, async () => {
+  test("breaking out of for-await releases that stream; others and later ones keep receiving", {
+    timeout: TIMEOUT.transfer,
+  }, async () => {
     using dir = new TempDir();
     const fx = await makeFixture(dir, MULTI_FILE_TREE, { version: "v2", pieceSize: 16384 });
     await using seeder = await openSeeder(fx);
@@ -198,15 +247,19 @@ describe("events", () => {
     assert.match(blocked.message, /0\.0\.0\.0/, "the message is libtorrent's text about the peer");
   });
 
-  test("close() ends every open stream, and streams opened after close are already done", { timeout: TIMEOUT.quick }, async () => {
-    const session = await openIsolated();
-    const a = session.events();
-    const b = session.events({ types: ["torrent_finished"] });
-    const ended = Promise.all([collect(a, () => false), collect(b, () => false)]);
-    await session.close();
-    const [ea, eb] = await ended;
-    assert.ok(Array.isArray(ea) && Array.isArray(eb));
-    assert.equal(eb.length, 0);
-    assert.equal((await session.events().next()).done, true);
-  });
+  test(
+    "close() ends every open stream, and streams opened after close are already done",
+    { timeout: TIMEOUT.quick },
+    async () => {
+      const session = await openIsolated();
+      const a = session.events();
+      const b = session.events({ types: ["torrent_finished"] });
+      const ended = Promise.all([collect(a, () => false), collect(b, () => false)]);
+      await session.close();
+      const [ea, eb] = await ended;
+      assert.ok(Array.isArray(ea) && Array.isArray(eb));
+      assert.equal(eb.length, 0);
+      assert.equal((await session.events().next()).done, true);
+    },
+  );
 });
