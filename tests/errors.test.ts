@@ -170,7 +170,7 @@ describe("error codes", () => {
       "bool ← 2",
     );
     throwsCode(() => session.applySettings({ upload_rate_limit: "fast" }), "SETTING_TYPE", "applySettings");
-    // Nothing of a rejected batch is applied: the good setting beside the bad one.
+    // A batch with one bad value fails as a whole, with that value's code.
     throwsCode(
       () => session.applySettings({ user_agent: "x", upload_rate_limit: "fast" }),
       "SETTING_TYPE",
