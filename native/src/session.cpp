@@ -95,6 +95,13 @@ extern "C" BTX_API int32_t btx_session_close(btx_session h) {
     std::unique_ptr<lt::session> ses;
     {
       std::unique_lock<std::shared_mutex> l(s->life);
+      {
+        // Again, now that no call is in flight: a btx_torrent_add that raced
+        // the loop above has inserted its handle by now.
+        std::lock_guard<std::mutex> t(s->torrents_mu);
+        for (auto const& kv : s->torrents) btx::torrents().release(kv.second.id);
+        s->torrents.clear();
+      }
       std::lock_guard<std::mutex> d(s->drain_mu);
       s->alerts.clear();
       s->next_alert = 0;

@@ -80,11 +80,16 @@ std::shared_ptr<TorrentState> torrent_of(btx_torrent h);
 
 // Runs `body(TorrentState&)` under the firewall; a bad handle fails with
 // BTX_E_BAD_HANDLE, and errors are recorded for the torrent's session.
+// Like with_session, it holds the engine alive (shared lock of `life`): a
+// torrent_handle call racing btx_session_close would otherwise post into
+// (or wait on) an engine that is being destroyed.
 template <class F>
 int32_t with_torrent(btx_torrent h, F&& body) noexcept {
   auto t = torrents().get(h);
   return guard(t ? t->session.get() : nullptr, [&]() -> int32_t {
     if (!t) fail(BTX_E_BAD_HANDLE, "torrent handle is removed or invalid");
+    std::shared_lock<std::shared_mutex> l(t->session->life);
+    if (!t->session->ses) fail(BTX_E_CLOSED, "session is closing");
     return body(*t);
   });
 }

@@ -77,9 +77,7 @@ extern "C" BTX_API int32_t btx_torrent_add(btx_session sh, uint8_t const* params
 extern "C" BTX_API int32_t btx_torrent_remove(btx_torrent h, uint32_t flags) {
   return btx::with_torrent(h, [&](btx::TorrentState& t) -> int32_t {
     if (flags & ~BTX_REMOVE_DELETE_FILES) btx::fail(BTX_E_INVALID_ARGUMENT, "unknown remove flags");
-    auto& s = *t.session;
-    std::shared_lock<std::shared_mutex> life(s.life);
-    if (!s.ses) btx::fail(BTX_E_CLOSED, "session is closing");
+    auto& s = *t.session;  // with_torrent holds s.life: s.ses is alive
     bool del = flags & BTX_REMOVE_DELETE_FILES;
     {
       std::lock_guard<std::mutex> l(s.torrents_mu);
