@@ -1,6 +1,8 @@
 // A table of shared objects addressed by 32-bit handles with generation
 // counters: low 20 bits slot index + 1, high 12 bits generation. A stale or
-// forged handle finds nothing; it never reaches freed memory.
+// forged handle finds nothing; it never reaches freed memory. Each slot
+// serves 4095 generations and is then retired, so no handle value is ever
+// issued twice (2^20 slots x 4095 = ~4.3e9 handles per table and process).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -15,6 +17,7 @@ class HandleTable {
   static constexpr uint32_t kIndexBits = 20;
   static constexpr uint32_t kIndexMask = (1u << kIndexBits) - 1;
   static constexpr uint32_t kMaxSlots = kIndexMask;  // index+1 must fit
+  static constexpr uint32_t kMaxGen = (1u << (32 - kIndexBits)) - 1;
 
   // Returns 0 when the table is full.
   uint32_t insert(std::shared_ptr<T> obj) {
@@ -46,9 +49,13 @@ class HandleTable {
     if (!s) return nullptr;
     std::shared_ptr<T> obj = std::move(s->obj);
     s->obj.reset();
-    s->gen = (s->gen + 1) & ((1u << (32 - kIndexBits)) - 1);
-    if (s->gen == 0) s->gen = 1;  // generation 0 is never issued: handle 0 stays invalid
-    free_.push_back((h & kIndexMask) - 1);
+    // A slot whose generations are used up is retired (never reused): a
+    // wrapped generation would make a stale handle address a new object.
+    // Generation 0 is never issued, so handle 0 stays invalid.
+    if (s->gen < kMaxGen) {
+      ++s->gen;
+      free_.push_back((h & kIndexMask) - 1);
+    }
     return obj;
   }
 

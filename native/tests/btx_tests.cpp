@@ -20,6 +20,7 @@
 #include <libtorrent/entry.hpp>
 
 #include "btx.h"
+#include "../src/handles.hpp"  // header-only: unit-tested directly below
 
 namespace fs = std::filesystem;
 
@@ -408,6 +409,28 @@ static btx_torrent add_seed(btx_session s, std::string const& torrent, fs::path 
   return t;
 }
 
+// The table itself: a slot's generation must never come back to a value a
+// stale handle still holds (12 generation bits wrap after 4095 reuses).
+static void test_handle_table_wrap() {
+  btx::HandleTable<int> table;
+  uint32_t first = table.insert(std::make_shared<int>(1));
+  CHECK(first != 0);
+  CHECK(table.release(first) != nullptr);
+  CHECK(table.release(first) == nullptr);
+  uint32_t aliased = 0, reissued = 0;
+  for (int i = 0; i < 10000; ++i) {
+    uint32_t h = table.insert(std::make_shared<int>(i));
+    CHECK(h != 0);
+    if (h == first) ++reissued;
+    if (table.get(first)) ++aliased;
+    table.release(h);
+  }
+  CHECK_EQ(reissued, 0u);
+  CHECK_EQ(aliased, 0u);
+  CHECK(table.get(0) == nullptr);
+  CHECK(table.get(0xffffffffu) == nullptr);
+}
+
 static void test_handle_generations() {
   // A closed session's handle stays bad after its slot is reused.
   btx_session a = open_session();
@@ -708,6 +731,7 @@ int main(int argc, char** argv) {
       {"transfer v1", [] { test_transfer(1); }},
       {"transfer v2", [] { test_transfer(2); }},
       {"transfer hybrid", [] { test_transfer(3); }},
+      {"handle table wrap", test_handle_table_wrap},
       {"handle generations", test_handle_generations},
       {"status strings", test_status_strings},
       {"remove deletes files", test_remove_deletes_files},
