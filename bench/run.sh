@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs the benches: TorrentXT under Deno and Bun against python-libtorrent,
+# in the same run. Network: 127.0.0.1 only (isolated sessions).
+#
+#   bash bench/run.sh                 # both benches, default sizes (~2 min)
+#   bash bench/run.sh transfer [--size 1GiB --rounds 3 ...]
+#   bash bench/run.sh events   [--n 2000 --count 1000000 ...]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+DENO=node_modules/.bin/deno
+for f in "$DENO" node_modules/.bin/bun /usr/bin/python3; do
+  [ -x "$f" ] || { echo "bench: $f is missing (run scripts/setup.sh)" >&2; exit 1; }
+done
+/usr/bin/python3 -c 'import libtorrent' 2>/dev/null ||
+  { echo "bench: /usr/bin/python3 lacks the libtorrent module (apt-get install python3-libtorrent)" >&2; exit 1; }
+[ -f native/build/libtorrentxt.so ] || [ -n "${TORRENTXT_LIB:-}" ] || [ -d dist/native ] ||
+  { echo "bench: libtorrentxt is not built (run scripts/setup.sh)" >&2; exit 1; }
+
+run() { # name, args...
+  local name=$1; shift
+  printf '\n\033[1m== bench/%s.ts\033[0m\n' "$name"
+  "$DENO" run -A --config deno.json "bench/$name.ts" "$@"
+}
+
+case "${1:-all}" in
+  transfer) shift; run transfer "$@" ;;
+  events) shift; run events "$@" ;;
+  all) run transfer && run events ;;
+  *) echo "usage: bash bench/run.sh [all | transfer ARGS… | events ARGS…]" >&2; exit 2 ;;
+esac
