@@ -28,7 +28,9 @@ done
 if [ ! -x node_modules/.bin/deno ] || [ ! -x node_modules/.bin/bun ] || [ ! -d node_modules/zod ] ||
    [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing deno, bun and zod from npm"
-  npm ci --no-audit --no-fund --loglevel=error >&2
+  # `npm install`, not `npm ci`: the lock file pins the versions, but npm ci
+  # refuses a lock that lists only this platform's optional binaries.
+  npm install --no-audit --no-fund --loglevel=error >&2
 fi
 node_modules/.bin/deno --version >/dev/null
 node_modules/.bin/bun --version >/dev/null
