@@ -39,6 +39,12 @@ class HandleTable {
     return s ? s->obj : nullptr;
   }
 
+  // True while `h` names a live object (no copy of it is made).
+  bool alive(uint32_t h) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return find(h) != nullptr;
+  }
+
   // Removes and returns the object; later lookups of `h` find nothing.
   std::shared_ptr<T> release(uint32_t h) {
     std::lock_guard<std::mutex> lock(mu_);

@@ -1,0 +1,95 @@
+// Bulk status: the extended status record of every torrent of a session in
+// one libtorrent call (session::refresh_torrent_status over a vector kept
+// between calls, so no status object or string is allocated per poll once
+// the set of torrents is stable).
+#include <unordered_map>
+
+#include "state.hpp"
+#include "status.hpp"
+
+namespace {
+
+// Brings the cache's torrent list in step with the session's live torrents
+// (same order as the session's map). Cheap when nothing changed.
+void sync_cache(btx::SessionState& ss, btx::StatusCache& c) {
+  thread_local std::vector<uint32_t> ids;
+  ids.clear();
+  bool same = true;
+  {
+    std::lock_guard<std::mutex> l(ss.torrents_mu);
+    for (auto const& kv : ss.torrents) {
+      uint32_t id = kv.second.id;
+      if (!btx::torrents().alive(id)) continue;  // removed, awaiting its last alert
+      if (same && (ids.size() >= c.ids.size() || c.ids[ids.size()] != id)) same = false;
+      ids.push_back(id);
+    }
+    if (same && ids.size() == c.ids.size()) return;
+    // Rebuild: keep the status objects of torrents that stay.
+    std::unordered_map<uint32_t, size_t> old;
+    old.reserve(c.ids.size());
+    for (size_t i = 0; i < c.ids.size(); ++i) old.emplace(c.ids[i], i);
+    std::vector<lt::torrent_status> st;
+    std::vector<uint32_t> nids;
+    std::vector<int64_t> real;
+    st.reserve(ss.torrents.size());
+    nids.reserve(ss.torrents.size());
+    real.reserve(ss.torrents.size());
+    for (auto const& kv : ss.torrents) {
+      uint32_t id = kv.second.id;
+      if (!btx::torrents().alive(id)) continue;
+      auto it = old.find(id);
+      if (it != old.end()) {
+        st.push_back(std::move(c.st[it->second]));
+        real.push_back(c.real_size[it->second]);
+      } else {
+        st.emplace_back();
+        st.back().handle = kv.first;
+        real.push_back(-1);
+      }
+      nids.push_back(id);
+    }
+    c.st = std::move(st);
+    c.ids = std::move(nids);
+    c.real_size = std::move(real);
+  }
+}
+
+}  // namespace
+
+extern "C" BTX_API int32_t btx_session_status_all(btx_session h, double* nums, uint32_t nums_cap, uint8_t* strs,
+                                                  uint32_t strs_cap, uint32_t* out) {
+  return btx::with_session(h, [&](btx::SessionState& ss, lt::session& ses) -> int32_t {
+    if (!out || (!nums && nums_cap) || (!strs && strs_cap)) btx::fail(BTX_E_INVALID_ARGUMENT, "out is null");
+    out[0] = out[1] = out[2] = out[3] = 0;
+    auto& c = ss.status_cache;
+    std::lock_guard<std::mutex> l(c.mu);
+    sync_cache(ss, c);
+    ses.refresh_torrent_status(&c.st, btx::kStatusQuery);
+
+    size_t const n = c.st.size();
+    uint64_t need_nums = static_cast<uint64_t>(n) * BTX_STATUS_EX_NUM_FIELDS;
+    uint64_t need_strs = 0;
+    for (auto const& st : c.st) {
+      need_strs += st.name.size() + st.save_path.size() + st.current_tracker.size();
+      if (st.errc) need_strs += btx::status_error(st).size();
+    }
+    if (need_nums > UINT32_MAX || need_strs > UINT32_MAX) btx::fail(BTX_E_INTERNAL, "status result too large");
+    out[2] = static_cast<uint32_t>(need_nums);
+    out[3] = static_cast<uint32_t>(need_strs);
+    if (need_nums > nums_cap || need_strs > strs_cap)
+      btx::fail(BTX_E_BUFFER_TOO_SMALL, "status buffers too small: see out[2], out[3]");
+
+    uint32_t used = 0;
+    for (size_t i = 0; i < n; ++i) {
+      auto const& st = c.st[i];
+      if (c.real_size[i] < 0) {
+        if (auto ti = st.torrent_file.lock()) c.real_size[i] = btx::real_total_size(*ti);
+      }
+      used += btx::fill_status(st, c.real_size[i], true, c.ids[i], nums + i * BTX_STATUS_EX_NUM_FIELDS, strs + used,
+                               strs_cap - used);
+    }
+    out[0] = static_cast<uint32_t>(n);
+    out[1] = used;
+    return BTX_OK;
+  });
+}
