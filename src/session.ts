@@ -6,12 +6,17 @@
 import { resolve } from "node:path";
 import { z } from "zod";
 import { SessionCore } from "./_core.ts";
-import { check, getNative, out32 } from "./_native.ts";
+import { check, codeOf, getNative, type Native, out32, readText, takeBlob, utf8 } from "./_native.ts";
+import { RecordBuffers, StringCache } from "./_records.ts";
+import { decodeStatus, ST, statusStringBytes } from "./_status.ts";
+import { bdecode, type BDecoded } from "./bencode.ts";
+import { encodeSettings as encodeStrict, SessionSettings } from "./settings.ts";
+import { type SessionStats, StatsReader } from "./stats.ts";
 import { parse } from "./_validate.ts";
 import { bencode, type BValue } from "./bencode.ts";
 import { TorrentError } from "./errors.ts";
 import type { EventFilter, EventStream } from "./events.ts";
-import { FLAG, Torrent } from "./torrent.ts";
+import { FLAG, Torrent, type TorrentStatus } from "./torrent.ts";
 
 /** A libtorrent setting value: string, integer or boolean, by the setting's type. */
 export type SettingValue = string | number | boolean;
@@ -37,6 +42,11 @@ export interface SessionOptions {
   settings?: Record<string, SettingValue>;
   /** Disk I/O backend: `"mmap"` (libtorrent's default) or `"posix"` (no SIGBUS if a file shrinks underneath). */
   diskIo?: "mmap" | "posix";
+  /**
+   * A state saved by `session.saveState()`: its settings and DHT state are
+   * restored first; the profile and `settings` above apply on top.
+   */
+  state?: Uint8Array;
 }
 
 /** Options of {@link Session.add}: exactly one of `magnet`, `torrent`, `resume`. */
@@ -65,6 +75,7 @@ const SessionOptionsSchema = z.object({
   dhtBootstrap: z.array(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:,]+):\d{1,5}$/, "must be host:port")).optional(),
   settings: SettingsSchema.optional(),
   diskIo: z.enum(["mmap", "posix"]).optional(),
+  state: z.instanceof(Uint8Array).optional(),
 }).strict();
 
 const AddSchema = z.object({
@@ -77,6 +88,32 @@ const AddSchema = z.object({
 }).strict().refine((o) => [o.magnet, o.torrent, o.resume].filter((x) => x !== undefined).length === 1, {
   message: "give exactly one of magnet, torrent, resume",
 }).refine((o) => o.resume !== undefined || o.savePath !== undefined, { message: "savePath is required" });
+
+/** The shim's add dictionary (btx_torrent_add) for validated add options. */
+function addDict(o: z.output<typeof AddSchema>): Record<string, BValue | undefined> {
+  // Explicit control by default: not auto-managed, started unless paused.
+  let set = 0, unset = FLAG.autoManaged;
+  if (o.paused) set |= FLAG.paused;
+  else unset |= FLAG.paused;
+  return {
+    magnet: o.magnet,
+    torrent: o.torrent,
+    resume: o.resume,
+    save_path: o.savePath === undefined ? undefined : resolve(o.savePath),
+    name: o.name,
+    flags_set: set,
+    flags_unset: unset,
+  };
+}
+
+// ---- inspection, session control, settings, bulk status
+/** A torrent's status with the torrent it is about (see {@link Session.statusAll}). */
+export type TorrentStatusEntry = TorrentStatus & { torrent: Torrent };
+const HexHashSchema = z.string().regex(
+  /^([0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/,
+  "must be 40 (v1) or 64 (v2) hex characters",
+);
+const SaveStateSchema = z.object({ settings: z.boolean().optional(), dht: z.boolean().optional() }).strict();
 
 const BTX_SESSION_POSIX_DISK_IO = 1;
 const BTX_SESSION_LOOPBACK_ONLY = 2;
@@ -97,10 +134,9 @@ export function isolatedSettings(listen = "127.0.0.1:0", dhtBootstrap: string[] 
   };
 }
 
-function encodeSettings(settings: Record<string, SettingValue>): Uint8Array {
-  const dict: Record<string, BValue> = {};
-  for (const [k, v] of Object.entries(settings)) dict[k] = typeof v === "boolean" ? (v ? 1 : 0) : v;
-  return bencode(dict);
+// Strict types (a boolean only for a boolean setting, …): settings.ts.
+function encodeSettings(settings: Record<string, SettingValue>, native: Native, where: string): Uint8Array {
+  return encodeStrict(native, settings, where);
 }
 
 /**
@@ -169,8 +205,11 @@ export class Session implements AsyncDisposable {
         }
       }
     }
-    const buf = encodeSettings(settings);
-    check(native.sym, native.sym.btx_session_open(buf, buf.length, flags, out32), 0, "Session.open");
+    const buf = encodeSettings(settings, native, "Session.open");
+    const rc = o.state
+      ? native.sym.btx_session_open_state(buf, buf.length, o.state, o.state.length, flags, out32)
+      : native.sym.btx_session_open(buf, buf.length, flags, out32);
+    check(native.sym, rc, 0, "Session.open");
     const core = new SessionCore(native, out32[0]);
     core.start();
     return new Session(core);
@@ -196,19 +235,7 @@ export class Session implements AsyncDisposable {
     try {
       this.#core.ensureOpen();
       const o = parse(AddSchema, options, "add");
-      // Explicit control by default: not auto-managed, started unless paused.
-      let set = 0, unset = FLAG.autoManaged;
-      if (o.paused) set |= FLAG.paused;
-      else unset |= FLAG.paused;
-      const params = bencode({
-        magnet: o.magnet,
-        torrent: o.torrent,
-        resume: o.resume,
-        save_path: o.savePath === undefined ? undefined : resolve(o.savePath),
-        name: o.name,
-        flags_set: set,
-        flags_unset: unset,
-      });
+      const params = bencode(addDict(o));
       this.#core.check(this.#core.native.sym.btx_torrent_add(this.#core.handle, params, params.length, out32), "add");
       const id = out32[0];
       const t = new Torrent(this.#core, id);
@@ -239,7 +266,7 @@ export class Session implements AsyncDisposable {
    */
   applySettings(settings: Record<string, SettingValue>): void {
     this.#core.ensureOpen();
-    const buf = encodeSettings(parse(SettingsSchema, settings, "applySettings"));
+    const buf = encodeSettings(parse(SettingsSchema, settings, "applySettings"), this.#core.native, "applySettings");
     this.#core.check(
       this.#core.native.sym.btx_session_apply_settings(this.#core.handle, buf, buf.length),
       "applySettings",
@@ -258,5 +285,200 @@ export class Session implements AsyncDisposable {
   /** Same as `close()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  // ---- inspection, session control, settings, bulk status
+
+  #settings: SessionSettings | undefined;
+  #statsReader = new StatsReader();
+  #statsBuf: Float64Array | undefined;
+  #statusBufs: RecordBuffers | undefined;
+  #savePaths = new StringCache(utf8);
+
+  /**
+   * Pauses the whole session: every torrent stops transferring and
+   * disconnects its peers, but no torrent's own `paused` flag changes, so
+   * `resume()` brings back exactly the torrents that were running.
+   * @throws TorrentError SESSION_CLOSED
+   */
+  pause(): void {
+    this.#core.ensureOpen();
+    this.#core.check(this.#core.native.sym.btx_session_pause(this.#core.handle), "pause");
+  }
+
+  /** Ends a session-wide `pause()`. @throws TorrentError SESSION_CLOSED */
+  resume(): void {
+    this.#core.ensureOpen();
+    this.#core.check(this.#core.native.sym.btx_session_resume(this.#core.handle), "resume");
+  }
+
+  /** True while the session is paused by `pause()`. @throws TorrentError SESSION_CLOSED */
+  get isPaused(): boolean {
+    this.#core.ensureOpen();
+    this.#core.check(this.#core.native.sym.btx_session_is_paused(this.#core.handle, out32), "isPaused");
+    return out32[0] !== 0;
+  }
+
+  /**
+   * The torrent with this info-hash, or undefined when the session has
+   * none: 40 hex characters (v1, SHA-1) or 64 (v2, SHA-256), any case.
+   * @throws TorrentError INVALID_ARGUMENT (not 40 or 64 hex characters), SESSION_CLOSED
+   */
+  findTorrent(infoHash: string): Torrent | undefined {
+    this.#core.ensureOpen();
+    const h = parse(HexHashSchema, infoHash, "findTorrent");
+    const raw = new Uint8Array(h.length / 2);
+    for (let i = 0; i < raw.length; i++) raw[i] = parseInt(h.slice(2 * i, 2 * i + 2), 16);
+    this.#core.check(
+      this.#core.native.sym.btx_session_find_torrent(this.#core.handle, raw, raw.length, out32),
+      "findTorrent",
+    );
+    const t = out32[0] === 0 ? undefined : this.#core.torrents.get(out32[0]);
+    return t && !t.removed ? t : undefined;
+  }
+
+  /**
+   * A snapshot of the session's counters (libtorrent's session statistics):
+   * transfer totals and rates, peers, DHT nodes, and every counter by name.
+   * See {@link SessionStats} for units.
+   * @throws TorrentError SESSION_CLOSED
+   */
+  async stats(): Promise<SessionStats> {
+    this.#core.ensureOpen();
+    const core = this.#core;
+    const done = core.waitFor((ev) => ev.type === "session_stats");
+    core.check(core.native.sym.btx_session_post_stats(core.handle), "stats");
+    await done;
+    core.ensureOpen();
+    let buf = this.#statsBuf ?? new Float64Array(512);
+    let rc = core.native.sym.btx_session_stats(core.handle, buf, buf.length, out32);
+    if (rc === 8 /* BUFFER_TOO_SMALL */) {
+      buf = new Float64Array(out32[0]);
+      rc = core.native.sym.btx_session_stats(core.handle, buf, buf.length, out32);
+    }
+    core.check(rc, "stats");
+    this.#statsBuf = buf;
+    return this.#statsReader.decode(core.native, buf);
+  }
+
+  /**
+   * The session's state as bytes: its non-default settings and its DHT
+   * state (node id, routing table), as libtorrent's write_session_params.
+   * Open a session with it again with `Session.open({ state })`.
+   * @param options `settings` / `dht`: what to include (default both)
+   * @throws TorrentError INVALID_ARGUMENT, SESSION_CLOSED
+   */
+  saveState(options: { settings?: boolean; dht?: boolean } = {}): Uint8Array {
+    this.#core.ensureOpen();
+    const o = parse(SaveStateSchema, options, "saveState");
+    const flags = (o.settings ?? true ? 1 : 0) | (o.dht ?? true ? 2 : 0);
+    if (flags === 0) throw new TorrentError("INVALID_ARGUMENT", "saveState: nothing to save");
+    const sym = this.#core.native.sym;
+    const out = new Uint32Array(2);
+    this.#core.check(
+      sym.btx_session_save_state(this.#core.handle, flags, out.subarray(0, 1), out.subarray(1, 2)),
+      "saveState",
+    );
+    return takeBlob(sym, out[0], out[1]);
+  }
+
+  /**
+   * Every libtorrent setting by name, typed and validated: `list()`,
+   * `get(name)`, `set(name, value)` / `set({ … })`, `setEncryption()`.
+   */
+  get settings(): SessionSettings {
+    this.#settings ??= new SessionSettings({
+      native: this.#core.native,
+      read: (names) => {
+        this.#core.ensureOpen();
+        const sym = this.#core.native.sym;
+        const arg = names ? bencode(names) : new Uint8Array(0);
+        const text = readText(sym, (b, c, o) => {
+          const rc = sym.btx_session_get_settings(this.#core.handle, arg, arg.length, b, c, o);
+          if (rc !== 0 && rc !== 8) this.#core.check(rc, "settings");
+          return rc;
+        });
+        return bdecode(new TextEncoder().encode(text)) as Record<string, BDecoded>;
+      },
+      apply: (settings) => this.applySettings(settings),
+    });
+    return this.#settings;
+  }
+
+  /**
+   * The status of every torrent of the session, from one engine call: the
+   * same record as `torrent.status()` plus `torrent`. Torrents being removed
+   * are left out. Reuses its buffers between calls (poll it freely).
+   * @throws TorrentError SESSION_CLOSED
+   */
+  statusAll(): TorrentStatusEntry[] {
+    this.#core.ensureOpen();
+    const core = this.#core;
+    const sym = core.native.sym;
+    const bufs = this.#statusBufs ??= new RecordBuffers(ST.COUNT * 64, 16384);
+    core.check(
+      bufs.fill((n, nc, s, sc, out) => sym.btx_session_status_all(core.handle, n, nc, s, sc, out)),
+      "statusAll",
+    );
+    const count = bufs.out[0], n = bufs.nums, strs = bufs.strs, torrents = core.torrents;
+    const savePath = this.#savePaths;
+    const decodePath = (b: Uint8Array, off: number, len: number) => savePath.get(b, off, len);
+    const result: TorrentStatusEntry[] = [];
+    let soff = 0;
+    for (let i = 0, base = 0; i < count; i++, base += ST.COUNT) {
+      const t = torrents.get(n[base + ST.TORRENT]);
+      if (t !== undefined && !t.removed) {
+        const st = decodeStatus(n, base, strs, soff, decodePath) as TorrentStatusEntry;
+        st.torrent = t;
+        result.push(st);
+      }
+      soff += statusStringBytes(n, base);
+    }
+    return result;
+  }
+
+  /**
+   * Adds many torrents with one engine round trip (libtorrent's
+   * async_add_torrent for each, then one wait): much faster than `add()` in
+   * a loop. Every entry is validated first; one invalid entry adds nothing.
+   * If the engine refuses any (e.g. DUPLICATE_TORRENT), the ones it added
+   * are removed again and the first refusal is thrown: all or nothing.
+   * @returns the torrents, in the order of `list`
+   * @throws TorrentError INVALID_ARGUMENT, INVALID_MAGNET, INVALID_TORRENT, INVALID_RESUME, DUPLICATE_TORRENT, SESSION_CLOSED
+   */
+  async addMany(list: AddOptions[]): Promise<Torrent[]> {
+    this.#core.ensureOpen();
+    const core = this.#core;
+    if (!Array.isArray(list)) throw new TorrentError("INVALID_ARGUMENT", "addMany: give an array of add options");
+    const dicts: Record<string, BValue | undefined>[] = new Array(list.length);
+    for (let i = 0; i < list.length; i++) dicts[i] = addDict(parse(AddSchema, list[i], `addMany: entry ${i}`));
+    if (list.length === 0) return [];
+    const params = bencode(dicts as BValue[]);
+    const ids = new Uint32Array(list.length);
+    const codes = new Int32Array(list.length);
+    core.check(
+      core.native.sym.btx_session_add_many(core.handle, params, params.length, ids, codes, ids.length),
+      "addMany",
+    );
+    const added: Torrent[] = new Array(list.length);
+    let failed = -1;
+    for (let i = 0; i < ids.length; i++) {
+      if (codes[i] !== 0) {
+        if (failed < 0) failed = i;
+        continue;
+      }
+      const t = new Torrent(core, ids[i]);
+      core.torrents.set(ids[i], t);
+      added[i] = t;
+    }
+    if (failed < 0) return added;
+    await Promise.all(added.filter((t) => t !== undefined).map((t) => t.remove()));
+    const code = codeOf(codes[failed]);
+    throw new TorrentError(
+      code,
+      `addMany: entry ${failed}: ${
+        code === "DUPLICATE_TORRENT" ? "the torrent is already in the session" : "the engine refused it"
+      }`,
+    );
   }
 }
