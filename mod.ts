@@ -39,4 +39,4 @@ export { type EncryptionPolicy, SessionSettings, type SettingInfo, type SettingT
 export { type SessionStats } from "./src/stats.ts";
 export { type FileEntry, type PeerFlags, type PeerInfo, type PeerSource, PieceSet } from "./src/inspect.ts";
 export { type FilesOptions } from "./src/torrent.ts";
-export { type TorrentStatusEntry } from "./src/session.ts";
+export { StatusRecord } from "./src/_status.ts";

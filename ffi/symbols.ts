@@ -232,11 +232,19 @@ export const symbols = {
     ],
     result: "i32",
   },
-  btx_session_add_many: {
+  btx_session_add_post: {
     parameters: [
       "u32", /* btx_session */
       "buffer", /* const uint8_t* params (bencoded list) */
       "u32", /* len */
+      "buffer", /* uint32_t* batch (in/out) */
+    ],
+    result: "i32",
+  },
+  btx_session_add_collect: {
+    parameters: [
+      "u32", /* btx_session */
+      "u32", /* batch */
       "buffer", /* btx_torrent* out */
       "buffer", /* int32_t* codes */
       "u32", /* cap (entries) */

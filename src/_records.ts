@@ -36,35 +36,3 @@ export class RecordBuffers {
     throw new TorrentError("INTERNAL", "the result kept outgrowing its buffers");
   }
 }
-
-/**
- * Decodes UTF-8 from `buf`, reusing `prev.text` when the bytes equal the
- * previous string decoded through the same cache (save paths repeat across
- * thousands of records).
- */
-export class StringCache {
-  #bytes = new Uint8Array(256);
-  #len = -1;
-  #text = "";
-  readonly #decode: (buf: Uint8Array, off: number, len: number) => string;
-  constructor(decode: (buf: Uint8Array, off: number, len: number) => string) {
-    this.#decode = decode;
-  }
-
-  get(buf: Uint8Array, off: number, len: number): string {
-    if (len === this.#len) {
-      const b = this.#bytes;
-      let i = 0;
-      while (i < len && b[i] === buf[off + i]) i++;
-      if (i === len) return this.#text;
-    }
-    const text = this.#decode(buf, off, len);
-    if (len <= 4096) {
-      if (len > this.#bytes.length) this.#bytes = new Uint8Array(len * 2);
-      this.#bytes.set(buf.subarray(off, off + len));
-      this.#len = len;
-      this.#text = text;
-    }
-    return text;
-  }
-}

@@ -2,7 +2,8 @@
 // by Torrent.status() and Session.statusAll(). Internal.
 import { utf8 } from "./_native.ts";
 import { stateName } from "./events.ts";
-import type { TorrentStatus } from "./torrent.ts";
+import type { Torrent, TorrentStatus } from "./torrent.ts";
+import type { TorrentState } from "./events.ts";
 
 /** Field indices of the extended status record (btx.h BTX_ST_*, then BTX_STX_*). */
 export const ST = {
@@ -175,4 +176,397 @@ export function decodeStatus(
 /** String bytes of the record at `n[base…]`. */
 export function statusStringBytes(n: Float64Array, base: number): number {
   return n[base + ST.NAME_LEN] + n[base + ST.SAVE_PATH_LEN] + n[base + ST.ERROR_LEN] + n[base + ST.TRACKER_LEN];
+}
+
+/** The buffers of one bulk poll, shared by its records. @internal */
+export class Snapshot {
+  readonly nums: Float64Array;
+  readonly strs: Uint8Array;
+  constructor(nums: Float64Array, strs: Uint8Array) {
+    this.nums = nums;
+    this.strs = strs;
+  }
+}
+
+const BUFFER_TOO_SMALL = 8;
+const POOL_SIZE = 3;
+
+/**
+ * Buffers for bulk polls. A poll's records keep its Snapshot; a buffer is
+ * written again only once that Snapshot is unreachable (WeakRef), so a
+ * record never changes under its reader. Reusing memory matters: writing
+ * megabytes into fresh pages costs more (page faults) than libtorrent's
+ * own refresh. When every pooled buffer is still referenced, a poll gets
+ * fresh, unpooled buffers. @internal
+ */
+export class SnapshotPool {
+  #entries: { nums: Float64Array; strs: Uint8Array; ref: WeakRef<Snapshot> | undefined }[] = [];
+  #numsHint = ST.COUNT * 64;
+  #strsHint = 16384;
+
+  /**
+   * Runs `call` (a record-list call) into free buffers, growing them while
+   * the shim says they are too small; returns its status and the snapshot.
+   */
+  poll(
+    call: (nums: Float64Array, numsCap: number, strs: Uint8Array, strsCap: number, out: Uint32Array) => number,
+    out: Uint32Array,
+  ): { rc: number; snap: Snapshot } {
+    let e = this.#entries.find((x) => x.ref === undefined || x.ref.deref() === undefined);
+    if (!e && this.#entries.length < POOL_SIZE) {
+      e = { nums: new Float64Array(this.#numsHint), strs: new Uint8Array(this.#strsHint), ref: undefined };
+      this.#entries.push(e);
+    }
+    let nums = e?.nums ?? new Float64Array(this.#numsHint), strs = e?.strs ?? new Uint8Array(this.#strsHint);
+    let rc = call(nums, nums.length, strs, strs.length, out);
+    for (let attempt = 0; rc === BUFFER_TOO_SMALL && attempt < 8; attempt++) {
+      // Headroom so that a few more torrents do not cost a second engine call.
+      if (out[2] > nums.length) nums = new Float64Array(Math.ceil(out[2] * 1.1) + ST.COUNT * 16);
+      if (out[3] > strs.length) strs = new Uint8Array(Math.ceil(out[3] * 1.1) + 4096);
+      rc = call(nums, nums.length, strs, strs.length, out);
+    }
+    this.#numsHint = Math.max(this.#numsHint, nums.length);
+    this.#strsHint = Math.max(this.#strsHint, strs.length);
+    const snap = new Snapshot(nums, strs);
+    if (e) {
+      e.nums = nums;
+      e.strs = strs;
+      e.ref = new WeakRef(snap);
+    }
+    return { rc, snap };
+  }
+}
+
+/**
+ * One torrent's status in a {@link Session.statusAll} result: the fields of
+ * {@link TorrentStatus}, read on access from the poll's snapshot (buffers
+ * written by one native call, kept by the poll's records), plus `torrent`.
+ * Values never change after the poll. Being getters, the fields are not own
+ * properties: use `toObject()` (or JSON.stringify, which calls `toJSON()`)
+ * for a plain object.
+ */
+export class StatusRecord implements TorrentStatus {
+  /** The torrent this status is about. */
+  readonly torrent: Torrent;
+  readonly #snap: Snapshot;
+  readonly #b: number;
+  readonly #so: number;
+
+  /** @internal */
+  constructor(torrent: Torrent, snap: Snapshot, base: number, soff: number) {
+    this.torrent = torrent;
+    this.#snap = snap;
+    this.#b = base;
+    this.#so = soff;
+  }
+
+  get #n(): Float64Array {
+    return this.#snap.nums;
+  }
+
+  get #s(): Uint8Array {
+    return this.#snap.strs;
+  }
+
+  // String k of the record: 0 name, 1 save path, 2 error, 3 tracker.
+  #str(k: number): string {
+    const n = this.#n, b = this.#b;
+    const lens = [n[b + ST.NAME_LEN], n[b + ST.SAVE_PATH_LEN], n[b + ST.ERROR_LEN], n[b + ST.TRACKER_LEN]];
+    let off = this.#so;
+    for (let i = 0; i < k; i++) off += lens[i];
+    return lens[k] === 0 ? "" : utf8(this.#s, off, lens[k]);
+  }
+
+  /** See {@link TorrentStatus}. */
+  get name(): string {
+    return this.#str(0);
+  }
+  /** See {@link TorrentStatus}. */
+  get savePath(): string {
+    return this.#str(1);
+  }
+  /** See {@link TorrentStatus}. */
+  get state(): TorrentState {
+    return stateName(this.#n[this.#b + ST.STATE]);
+  }
+  /** See {@link TorrentStatus}. */
+  get progress(): number {
+    return this.#n[this.#b + ST.PROGRESS];
+  }
+  /** See {@link TorrentStatus}. */
+  get downloadRate(): number {
+    return this.#n[this.#b + ST.DOWNLOAD_RATE];
+  }
+  /** See {@link TorrentStatus}. */
+  get uploadRate(): number {
+    return this.#n[this.#b + ST.UPLOAD_RATE];
+  }
+  /** See {@link TorrentStatus}. */
+  get numPeers(): number {
+    return this.#n[this.#b + ST.NUM_PEERS];
+  }
+  /** See {@link TorrentStatus}. */
+  get numSeeds(): number {
+    return this.#n[this.#b + ST.NUM_SEEDS];
+  }
+  /** See {@link TorrentStatus}. */
+  get eta(): number | null {
+    return etaOf(this.#n, this.#b);
+  }
+  /** See {@link TorrentStatus}. */
+  get totalDone(): number {
+    return this.#n[this.#b + ST.TOTAL_DONE];
+  }
+  /** See {@link TorrentStatus}. */
+  get totalWanted(): number {
+    return this.#n[this.#b + ST.TOTAL_WANTED];
+  }
+  /** See {@link TorrentStatus}. */
+  get totalWantedDone(): number {
+    return this.#n[this.#b + ST.TOTAL_WANTED_DONE];
+  }
+  /** See {@link TorrentStatus}. */
+  get totalSize(): number {
+    return this.#n[this.#b + ST.TOTAL_SIZE];
+  }
+  /** See {@link TorrentStatus}. */
+  get totalDownload(): number {
+    return this.#n[this.#b + ST.TOTAL_DOWNLOAD];
+  }
+  /** See {@link TorrentStatus}. */
+  get totalUpload(): number {
+    return this.#n[this.#b + ST.TOTAL_UPLOAD];
+  }
+  /** See {@link TorrentStatus}. */
+  get allTimeDownload(): number {
+    return this.#n[this.#b + ST.ALL_TIME_DOWNLOAD];
+  }
+  /** See {@link TorrentStatus}. */
+  get allTimeUpload(): number {
+    return this.#n[this.#b + ST.ALL_TIME_UPLOAD];
+  }
+  /** See {@link TorrentStatus}. */
+  get paused(): boolean {
+    return (this.#n[this.#b + ST.FLAGS] & PAUSED) !== 0;
+  }
+  /** See {@link TorrentStatus}. */
+  get autoManaged(): boolean {
+    return (this.#n[this.#b + ST.FLAGS] & AUTO_MANAGED) !== 0;
+  }
+  /** See {@link TorrentStatus}. */
+  get sequential(): boolean {
+    return (this.#n[this.#b + ST.FLAGS] & SEQUENTIAL) !== 0;
+  }
+  /** See {@link TorrentStatus}. */
+  get hasMetadata(): boolean {
+    return this.#n[this.#b + ST.HAS_METADATA] !== 0;
+  }
+  /** See {@link TorrentStatus}. */
+  get isSeeding(): boolean {
+    return this.#n[this.#b + ST.IS_SEEDING] !== 0;
+  }
+  /** See {@link TorrentStatus}. */
+  get isFinished(): boolean {
+    return this.#n[this.#b + ST.IS_FINISHED] !== 0;
+  }
+  /** See {@link TorrentStatus}. */
+  get numPieces(): number {
+    return this.#n[this.#b + ST.NUM_PIECES];
+  }
+  /** See {@link TorrentStatus}. */
+  get pieceCount(): number {
+    return this.#n[this.#b + ST.PIECE_COUNT];
+  }
+  /** See {@link TorrentStatus}. */
+  get pieceSize(): number {
+    return this.#n[this.#b + ST.PIECE_SIZE];
+  }
+  /** See {@link TorrentStatus}. */
+  get queuePosition(): number {
+    return this.#n[this.#b + ST.QUEUE_POSITION];
+  }
+  /** See {@link TorrentStatus}. */
+  get numConnections(): number {
+    return this.#n[this.#b + ST.NUM_CONNECTIONS];
+  }
+  /** See {@link TorrentStatus}. */
+  get listPeers(): number {
+    return this.#n[this.#b + ST.LIST_PEERS];
+  }
+  /** See {@link TorrentStatus}. */
+  get listSeeds(): number {
+    return this.#n[this.#b + ST.LIST_SEEDS];
+  }
+  /** See {@link TorrentStatus}. */
+  get numComplete(): number {
+    return this.#n[this.#b + ST.NUM_COMPLETE];
+  }
+  /** See {@link TorrentStatus}. */
+  get numIncomplete(): number {
+    return this.#n[this.#b + ST.NUM_INCOMPLETE];
+  }
+  /** See {@link TorrentStatus}. */
+  get distributedCopies(): number {
+    return this.#n[this.#b + ST.DISTRIBUTED_COPIES];
+  }
+  /** See {@link TorrentStatus}. */
+  get addedTime(): number {
+    return this.#n[this.#b + ST.ADDED_TIME];
+  }
+  /** See {@link TorrentStatus}. */
+  get completedTime(): number {
+    return this.#n[this.#b + ST.COMPLETED_TIME];
+  }
+  /** See {@link TorrentStatus}. */
+  get activeSeconds(): number {
+    return this.#n[this.#b + ST.ACTIVE_SECONDS];
+  }
+  /** See {@link TorrentStatus}. */
+  get seedingSeconds(): number {
+    return this.#n[this.#b + ST.SEEDING_SECONDS];
+  }
+  /** See {@link TorrentStatus}. */
+  get error(): TorrentStatus["error"] {
+    return errorOf(this.#n, this.#b, this.#s, this.#so);
+  }
+  /** See {@link TorrentStatus}. */
+  get nextAnnounce(): number {
+    return this.#n[this.#b + ST.NEXT_ANNOUNCE];
+  }
+  /** See {@link TorrentStatus}. */
+  get totalReceived(): number {
+    return this.#n[this.#b + ST.TOTAL_DOWNLOAD_ALL];
+  }
+  /** See {@link TorrentStatus}. */
+  get totalSent(): number {
+    return this.#n[this.#b + ST.TOTAL_UPLOAD_ALL];
+  }
+  /** See {@link TorrentStatus}. */
+  get receiveRate(): number {
+    return this.#n[this.#b + ST.DOWNLOAD_RATE_ALL];
+  }
+  /** See {@link TorrentStatus}. */
+  get sendRate(): number {
+    return this.#n[this.#b + ST.UPLOAD_RATE_ALL];
+  }
+  /** See {@link TorrentStatus}. */
+  get totalFailedBytes(): number {
+    return this.#n[this.#b + ST.TOTAL_FAILED_BYTES];
+  }
+  /** See {@link TorrentStatus}. */
+  get totalRedundantBytes(): number {
+    return this.#n[this.#b + ST.TOTAL_REDUNDANT_BYTES];
+  }
+  /** See {@link TorrentStatus}. */
+  get lastSeenComplete(): number {
+    return this.#n[this.#b + ST.LAST_SEEN_COMPLETE];
+  }
+  /** See {@link TorrentStatus}. */
+  get numUploads(): number {
+    return this.#n[this.#b + ST.NUM_UPLOADS];
+  }
+  /** See {@link TorrentStatus}. */
+  get uploadsLimit(): number {
+    return this.#n[this.#b + ST.UPLOADS_LIMIT];
+  }
+  /** See {@link TorrentStatus}. */
+  get connectionsLimit(): number {
+    return this.#n[this.#b + ST.CONNECTIONS_LIMIT];
+  }
+  /** See {@link TorrentStatus}. */
+  get connectCandidates(): number {
+    return this.#n[this.#b + ST.CONNECT_CANDIDATES];
+  }
+  /** See {@link TorrentStatus}. */
+  get seedRank(): number {
+    return this.#n[this.#b + ST.SEED_RANK];
+  }
+  /** See {@link TorrentStatus}. */
+  get movingStorage(): boolean {
+    return this.#n[this.#b + ST.MOVING_STORAGE] !== 0;
+  }
+  /** See {@link TorrentStatus}. */
+  get announcingToTrackers(): boolean {
+    return this.#n[this.#b + ST.ANNOUNCING_TO_TRACKERS] !== 0;
+  }
+  /** See {@link TorrentStatus}. */
+  get announcingToLsd(): boolean {
+    return this.#n[this.#b + ST.ANNOUNCING_TO_LSD] !== 0;
+  }
+  /** See {@link TorrentStatus}. */
+  get announcingToDht(): boolean {
+    return this.#n[this.#b + ST.ANNOUNCING_TO_DHT] !== 0;
+  }
+  /** See {@link TorrentStatus}. */
+  get hasIncoming(): boolean {
+    return this.#n[this.#b + ST.HAS_INCOMING] !== 0;
+  }
+  /** See {@link TorrentStatus}. */
+  get needSaveResume(): boolean {
+    return this.#n[this.#b + ST.NEED_SAVE_RESUME] !== 0;
+  }
+  /** See {@link TorrentStatus}. */
+  get storageMode(): "allocate" | "sparse" {
+    return this.#n[this.#b + ST.STORAGE_MODE] === 0 ? "allocate" : "sparse";
+  }
+  /** See {@link TorrentStatus}. */
+  get secondsSinceUpload(): number | null {
+    return orNull(this.#n[this.#b + ST.SINCE_UPLOAD]);
+  }
+  /** See {@link TorrentStatus}. */
+  get secondsSinceDownload(): number | null {
+    return orNull(this.#n[this.#b + ST.SINCE_DOWNLOAD]);
+  }
+  /** See {@link TorrentStatus}. */
+  get finishedSeconds(): number {
+    return this.#n[this.#b + ST.FINISHED_SECONDS];
+  }
+  /** See {@link TorrentStatus}. */
+  get blockSize(): number {
+    return this.#n[this.#b + ST.BLOCK_SIZE];
+  }
+  /** See {@link TorrentStatus}. */
+  get progressPpm(): number {
+    return this.#n[this.#b + ST.PROGRESS_PPM];
+  }
+  /** See {@link TorrentStatus}. */
+  get upBandwidthQueue(): number {
+    return this.#n[this.#b + ST.UP_BANDWIDTH_QUEUE];
+  }
+  /** See {@link TorrentStatus}. */
+  get downBandwidthQueue(): number {
+    return this.#n[this.#b + ST.DOWN_BANDWIDTH_QUEUE];
+  }
+  /** See {@link TorrentStatus}. */
+  get currentTracker(): string {
+    return this.#str(3);
+  }
+
+  /** A plain-object copy of the status (what `torrent.status()` returns). */
+  toObject(): TorrentStatus {
+    return decodeStatus(this.#n, this.#b, this.#s, this.#so);
+  }
+
+  /** For JSON.stringify: the plain status (without `torrent`). */
+  toJSON(): TorrentStatus {
+    return this.toObject();
+  }
+}
+
+function etaOf(n: Float64Array, b: number): number | null {
+  if (n[b + ST.IS_FINISHED] !== 0) return 0;
+  const rate = n[b + ST.DOWNLOAD_RATE];
+  return rate > 0 && n[b + ST.HAS_METADATA]
+    ? Math.ceil((n[b + ST.TOTAL_WANTED] - n[b + ST.TOTAL_WANTED_DONE]) / rate)
+    : null;
+}
+
+function errorOf(n: Float64Array, b: number, s: Uint8Array, so: number): TorrentStatus["error"] {
+  const code = n[b + ST.ERROR_CODE], len = n[b + ST.ERROR_LEN];
+  if (code === 0 && len === 0) return null;
+  return { code, message: utf8(s, so + n[b + ST.NAME_LEN] + n[b + ST.SAVE_PATH_LEN], len), file: n[b + ST.ERROR_FILE] };
+}
+
+function orNull(x: number): number | null {
+  return x < 0 ? null : x;
 }

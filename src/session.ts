@@ -6,9 +6,8 @@
 import { resolve } from "node:path";
 import { z } from "zod";
 import { SessionCore } from "./_core.ts";
-import { check, codeOf, getNative, type Native, out32, readText, takeBlob, utf8 } from "./_native.ts";
-import { RecordBuffers, StringCache } from "./_records.ts";
-import { decodeStatus, ST, statusStringBytes } from "./_status.ts";
+import { check, codeOf, getNative, lastError, type Native, out32, readText, takeBlob } from "./_native.ts";
+import { SnapshotPool, ST, StatusRecord, statusStringBytes } from "./_status.ts";
 import { bdecode, type BDecoded } from "./bencode.ts";
 import { encodeSettings as encodeStrict, SessionSettings } from "./settings.ts";
 import { type SessionStats, StatsReader } from "./stats.ts";
@@ -16,7 +15,7 @@ import { parse } from "./_validate.ts";
 import { bencode, type BValue } from "./bencode.ts";
 import { TorrentError } from "./errors.ts";
 import type { EventFilter, EventStream } from "./events.ts";
-import { FLAG, Torrent, type TorrentStatus } from "./torrent.ts";
+import { FLAG, Torrent } from "./torrent.ts";
 
 /** A libtorrent setting value: string, integer or boolean, by the setting's type. */
 export type SettingValue = string | number | boolean;
@@ -89,8 +88,11 @@ const AddSchema = z.object({
   message: "give exactly one of magnet, torrent, resume",
 }).refine((o) => o.resume !== undefined || o.savePath !== undefined, { message: "savePath is required" });
 
-/** The shim's add dictionary (btx_torrent_add) for validated add options. */
-function addDict(o: z.output<typeof AddSchema>): Record<string, BValue | undefined> {
+/**
+ * The shim's add dictionary (btx_torrent_add) for validated add options.
+ * `paths` caches resolved save paths (addMany resolves the same one often).
+ */
+function addDict(o: z.output<typeof AddSchema>, paths?: Map<string, string>): Record<string, BValue | undefined> {
   // Explicit control by default: not auto-managed, started unless paused.
   let set = 0, unset = FLAG.autoManaged;
   if (o.paused) set |= FLAG.paused;
@@ -99,7 +101,7 @@ function addDict(o: z.output<typeof AddSchema>): Record<string, BValue | undefin
     magnet: o.magnet,
     torrent: o.torrent,
     resume: o.resume,
-    save_path: o.savePath === undefined ? undefined : resolve(o.savePath),
+    save_path: o.savePath === undefined ? undefined : resolvePath(o.savePath, paths),
     name: o.name,
     flags_set: set,
     flags_unset: unset,
@@ -107,8 +109,56 @@ function addDict(o: z.output<typeof AddSchema>): Record<string, BValue | undefin
 }
 
 // ---- inspection, session control, settings, bulk status
-/** A torrent's status with the torrent it is about (see {@link Session.statusAll}). */
-export type TorrentStatusEntry = TorrentStatus & { torrent: Torrent };
+const ADD_CHUNK = 256;
+const ADD_KEYS = new Set(["magnet", "torrent", "resume", "savePath", "paused", "name"]);
+
+function resolvePath(p: string, cache?: Map<string, string>): string {
+  let r = cache?.get(p);
+  if (r === undefined) {
+    r = resolve(p);
+    cache?.set(p, r);
+  }
+  return r;
+}
+
+/**
+ * True when `o` is a plain add-options object that AddSchema accepts as it
+ * is (the common shapes), so addMany can skip zod for it; anything else goes
+ * through zod, which gives the error.
+ */
+function quickAddCheck(o: unknown): o is z.output<typeof AddSchema> {
+  if (o === null || typeof o !== "object" || Object.getPrototypeOf(o) !== Object.prototype) return false;
+  let sources = 0, savePath = false, resume = false;
+  for (const k of Object.keys(o)) {
+    if (!ADD_KEYS.has(k)) return false;
+    const v = (o as Record<string, unknown>)[k];
+    if (v === undefined) continue;
+    switch (k) {
+      case "magnet":
+        if (typeof v !== "string") return false;
+        sources++;
+        break;
+      case "torrent":
+      case "resume":
+        if (!(v instanceof Uint8Array)) return false;
+        sources++;
+        if (k === "resume") resume = true;
+        break;
+      case "savePath":
+        if (typeof v !== "string" || v === "") return false;
+        savePath = true;
+        break;
+      case "paused":
+        if (typeof v !== "boolean") return false;
+        break;
+      case "name":
+        if (typeof v !== "string") return false;
+        break;
+    }
+  }
+  return sources === 1 && (savePath || resume);
+}
+
 const HexHashSchema = z.string().regex(
   /^([0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/,
   "must be 40 (v1) or 64 (v2) hex characters",
@@ -292,8 +342,8 @@ export class Session implements AsyncDisposable {
   #settings: SessionSettings | undefined;
   #statsReader = new StatsReader();
   #statsBuf: Float64Array | undefined;
-  #statusBufs: RecordBuffers | undefined;
-  #savePaths = new StringCache(utf8);
+  #pollPool = new SnapshotPool();
+  #pollOut = new Uint32Array(4);
 
   /**
    * Pauses the whole session: every torrent stops transferring and
@@ -406,60 +456,68 @@ export class Session implements AsyncDisposable {
   }
 
   /**
-   * The status of every torrent of the session, from one engine call: the
-   * same record as `torrent.status()` plus `torrent`. Torrents being removed
-   * are left out. Reuses its buffers between calls (poll it freely).
+   * The status of every torrent of the session, from one engine call
+   * (libtorrent's refresh_torrent_status over all of them). Each record has
+   * the fields of `torrent.status()`, read on access from this poll's
+   * snapshot, plus `torrent` (see {@link StatusRecord}). Torrents being
+   * removed are left out.
    * @throws TorrentError SESSION_CLOSED
    */
-  statusAll(): TorrentStatusEntry[] {
+  statusAll(): StatusRecord[] {
     this.#core.ensureOpen();
     const core = this.#core;
     const sym = core.native.sym;
-    const bufs = this.#statusBufs ??= new RecordBuffers(ST.COUNT * 64, 16384);
-    core.check(
-      bufs.fill((n, nc, s, sc, out) => sym.btx_session_status_all(core.handle, n, nc, s, sc, out)),
-      "statusAll",
+    const out = this.#pollOut;
+    const { rc, snap } = this.#pollPool.poll(
+      (n, nc, s, sc, o) => sym.btx_session_status_all(core.handle, n, nc, s, sc, o),
+      out,
     );
-    const count = bufs.out[0], n = bufs.nums, strs = bufs.strs, torrents = core.torrents;
-    const savePath = this.#savePaths;
-    const decodePath = (b: Uint8Array, off: number, len: number) => savePath.get(b, off, len);
-    const result: TorrentStatusEntry[] = [];
+    core.check(rc, "statusAll");
+    const count = out[0], torrents = core.torrents, nums = snap.nums;
+    const result: StatusRecord[] = [];
     let soff = 0;
     for (let i = 0, base = 0; i < count; i++, base += ST.COUNT) {
-      const t = torrents.get(n[base + ST.TORRENT]);
-      if (t !== undefined && !t.removed) {
-        const st = decodeStatus(n, base, strs, soff, decodePath) as TorrentStatusEntry;
-        st.torrent = t;
-        result.push(st);
-      }
-      soff += statusStringBytes(n, base);
+      const t = torrents.get(nums[base + ST.TORRENT]);
+      if (t !== undefined && !t.removed) result.push(new StatusRecord(t, snap, base, soff));
+      soff += statusStringBytes(nums, base);
     }
     return result;
   }
 
   /**
-   * Adds many torrents with one engine round trip (libtorrent's
-   * async_add_torrent for each, then one wait): much faster than `add()` in
-   * a loop. Every entry is validated first; one invalid entry adds nothing.
-   * If the engine refuses any (e.g. DUPLICATE_TORRENT), the ones it added
-   * are removed again and the first refusal is thrown: all or nothing.
+   * Adds many torrents at once, much faster than `add()` in a loop: every
+   * entry is validated first (one invalid entry adds nothing), then they go
+   * to libtorrent in chunks that it adds (async_add_torrent) while the next
+   * chunk is prepared, and one wait at the end collects them. If the engine
+   * refuses any (DUPLICATE_TORRENT, a magnet or .torrent it cannot parse),
+   * the ones it added are removed again and the first refusal is thrown:
+   * all or nothing.
    * @returns the torrents, in the order of `list`
    * @throws TorrentError INVALID_ARGUMENT, INVALID_MAGNET, INVALID_TORRENT, INVALID_RESUME, DUPLICATE_TORRENT, SESSION_CLOSED
    */
   async addMany(list: AddOptions[]): Promise<Torrent[]> {
     this.#core.ensureOpen();
-    const core = this.#core;
+    const core = this.#core, sym = core.native.sym;
     if (!Array.isArray(list)) throw new TorrentError("INVALID_ARGUMENT", "addMany: give an array of add options");
     const dicts: Record<string, BValue | undefined>[] = new Array(list.length);
-    for (let i = 0; i < list.length; i++) dicts[i] = addDict(parse(AddSchema, list[i], `addMany: entry ${i}`));
+    const paths = new Map<string, string>();
+    for (let i = 0; i < list.length; i++) {
+      const o = list[i];
+      dicts[i] = addDict(quickAddCheck(o) ? o : parse(AddSchema, o, `addMany: entry ${i}`), paths);
+    }
     if (list.length === 0) return [];
-    const params = bencode(dicts as BValue[]);
-    const ids = new Uint32Array(list.length);
-    const codes = new Int32Array(list.length);
-    core.check(
-      core.native.sym.btx_session_add_many(core.handle, params, params.length, ids, codes, ids.length),
-      "addMany",
-    );
+    const batch = new Uint32Array(1);
+    const ids = new Uint32Array(list.length), codes = new Int32Array(list.length);
+    try {
+      for (let i = 0; i < dicts.length; i += ADD_CHUNK) {
+        const params = bencode(dicts.slice(i, i + ADD_CHUNK) as BValue[]);
+        core.check(sym.btx_session_add_post(core.handle, params, params.length, batch), "addMany");
+      }
+    } finally {
+      if (batch[0] !== 0) {
+        core.check(sym.btx_session_add_collect(core.handle, batch[0], ids, codes, ids.length), "addMany");
+      }
+    }
     const added: Torrent[] = new Array(list.length);
     let failed = -1;
     for (let i = 0; i < ids.length; i++) {
@@ -472,13 +530,8 @@ export class Session implements AsyncDisposable {
       added[i] = t;
     }
     if (failed < 0) return added;
+    const error = new TorrentError(codeOf(codes[failed]), `addMany: ${lastError(sym, core.handle)}`);
     await Promise.all(added.filter((t) => t !== undefined).map((t) => t.remove()));
-    const code = codeOf(codes[failed]);
-    throw new TorrentError(
-      code,
-      `addMany: entry ${failed}: ${
-        code === "DUPLICATE_TORRENT" ? "the torrent is already in the session" : "the engine refused it"
-      }`,
-    );
+    throw error;
   }
 }

@@ -440,16 +440,24 @@ BTX_API int32_t btx_session_save_state(btx_session s, uint32_t flags, uint32_t* 
 BTX_API int32_t btx_session_open_state(const uint8_t* settings, uint32_t len, const uint8_t* state,
                                        uint32_t state_len, uint32_t flags, btx_session* out);
 
-/* Adds many torrents in one call. `params` is a bencoded list of add
- * dictionaries (as btx_torrent_add). Every entry is parsed first: one bad
- * entry fails the call (its index in the error text) and adds nothing.
- * Then all are handed to libtorrent at once (async_add_torrent) and the
- * call returns when libtorrent has processed them. out[i] receives entry
- * i's torrent handle, or 0 when libtorrent did not add it; codes[i] its
- * status (BTX_OK, BTX_E_DUPLICATE_TORRENT, BTX_E_ENGINE). cap = entries
- * that out and codes can hold (>= the list's length). */
-BTX_API int32_t btx_session_add_many(btx_session s, const uint8_t* params, uint32_t len, btx_torrent* out,
-                                     int32_t* codes, uint32_t cap);
+/* Adds many torrents, pipelined: each btx_session_add_post() parses a
+ * bencoded list of add dictionaries (as btx_torrent_add) and hands every
+ * valid one to libtorrent at once (async_add_torrent), so libtorrent adds
+ * them while the caller prepares the next list; btx_session_add_collect()
+ * then waits until libtorrent has processed them all and reports each.
+ * *batch = 0 starts a new batch (its id is written back); pass the id again
+ * to append. Entries are numbered in the order posted. A list that is not
+ * bencoded gives BTX_E_INVALID_ARGUMENT (nothing of it is posted); a bad
+ * entry does not fail the call: it is recorded, not posted.
+ * btx_session_add_collect(): out[i] = entry i's torrent handle (0 when not
+ * added), codes[i] = its status (BTX_OK, BTX_E_INVALID_MAGNET / _TORRENT /
+ * _RESUME / _ARGUMENT for a bad entry, BTX_E_DUPLICATE_TORRENT, BTX_E_ENGINE
+ * when libtorrent refused it). cap = entries out and codes hold (>= the
+ * batch's). The first failure's text is kept as the session's last error.
+ * The batch is gone afterwards (collect it exactly once). */
+BTX_API int32_t btx_session_add_post(btx_session s, const uint8_t* params, uint32_t len, uint32_t* batch);
+BTX_API int32_t btx_session_add_collect(btx_session s, uint32_t batch, btx_torrent* out, int32_t* codes,
+                                        uint32_t cap);
 
 /* Every libtorrent setting, as a bencoded list of [name, type, default]
  * (type 0 string, 1 integer, 2 boolean; booleans as 0/1), in libtorrent's

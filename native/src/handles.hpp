@@ -2,6 +2,7 @@
 // counters: low 20 bits slot index + 1, high 12 bits generation. A stale or
 // forged handle finds nothing; it never reaches freed memory.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -30,6 +31,7 @@ class HandleTable {
     }
     Slot& s = slots_[idx];
     s.obj = std::move(obj);
+    version_.fetch_add(1, std::memory_order_release);
     return (s.gen << kIndexBits) | (idx + 1);
   }
 
@@ -45,6 +47,10 @@ class HandleTable {
     return find(h) != nullptr;
   }
 
+  // Bumped by every insert and release: equal versions mean no handle was
+  // issued or invalidated in between.
+  uint64_t version() const { return version_.load(std::memory_order_acquire); }
+
   // Removes and returns the object; later lookups of `h` find nothing.
   std::shared_ptr<T> release(uint32_t h) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -55,6 +61,7 @@ class HandleTable {
     s->gen = (s->gen + 1) & ((1u << (32 - kIndexBits)) - 1);
     if (s->gen == 0) s->gen = 1;  // generation 0 is never issued: handle 0 stays invalid
     free_.push_back((h & kIndexMask) - 1);
+    version_.fetch_add(1, std::memory_order_release);
     return obj;
   }
 
@@ -71,6 +78,7 @@ class HandleTable {
     return &s;
   }
   mutable std::mutex mu_;
+  std::atomic<uint64_t> version_{0};
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_;
 };

@@ -34,8 +34,8 @@ double seconds_since(lt::time_point t, lt::time_point now) {
 }
 }  // namespace
 
-uint32_t fill_status(lt::torrent_status const& st, int64_t real_size, bool ex, uint32_t torrent, double* n,
-                     uint8_t* strs, uint32_t cap) {
+uint32_t fill_status(lt::torrent_status const& st, int64_t real_size, bool ex, uint32_t torrent, lt::time_point now,
+                     double* n, uint8_t* strs, uint32_t cap) {
   auto ti = st.torrent_file.lock();
   if (real_size < 0) real_size = ti ? real_total_size(*ti) : 0;
   n[BTX_ST_STATE] = st.state;
@@ -87,7 +87,6 @@ uint32_t fill_status(lt::torrent_status const& st, int64_t real_size, bool ex, u
   n[BTX_ST_ERROR_LEN] = c;
   if (!ex) return used;
 
-  lt::time_point const now = lt::clock_type::now();
   n[BTX_STX_NEXT_ANNOUNCE] = static_cast<double>(lt::total_seconds(st.next_announce));
   n[BTX_STX_TOTAL_DOWNLOAD_ALL] = static_cast<double>(st.total_download);
   n[BTX_STX_TOTAL_UPLOAD_ALL] = static_cast<double>(st.total_upload);
@@ -139,7 +138,7 @@ extern "C" BTX_API int32_t btx_torrent_status(btx_torrent h, double* nums, uint8
   return btx::with_torrent(h, [&](btx::TorrentState& t) -> int32_t {
     if (!nums || (!strs && strs_cap)) btx::fail(BTX_E_INVALID_ARGUMENT, "out is null");
     lt::torrent_status st = t.handle.status(btx::kStatusQuery);
-    btx::fill_status(st, -1, false, h, nums, strs, strs_cap);
+    btx::fill_status(st, -1, false, h, lt::clock_type::now(), nums, strs, strs_cap);
     return BTX_OK;
   });
 }
@@ -148,7 +147,7 @@ extern "C" BTX_API int32_t btx_torrent_status_ex(btx_torrent h, double* nums, ui
   return btx::with_torrent(h, [&](btx::TorrentState& t) -> int32_t {
     if (!nums || (!strs && strs_cap)) btx::fail(BTX_E_INVALID_ARGUMENT, "out is null");
     lt::torrent_status st = t.handle.status(btx::kStatusQuery);
-    btx::fill_status(st, -1, true, h, nums, strs, strs_cap);
+    btx::fill_status(st, -1, true, h, lt::clock_type::now(), nums, strs, strs_cap);
     return BTX_OK;
   });
 }

@@ -50,12 +50,6 @@ uint32_t id_of(btx::SessionState& ss, lt::torrent_handle const& th) {
   return it->second.id;
 }
 
-// Key for matching torrents by info-hash: v1 when there is one, else v2.
-std::string hash_key(lt::info_hash_t const& ih) {
-  if (ih.has_v1()) return "1" + std::string(ih.v1.data(), 20);
-  return "2" + std::string(ih.v2.data(), 32);
-}
-
 }  // namespace
 
 extern "C" BTX_API int32_t btx_session_pause(btx_session h) {
@@ -165,10 +159,10 @@ extern "C" BTX_API int32_t btx_session_save_state(btx_session h, uint32_t flags,
   });
 }
 
-extern "C" BTX_API int32_t btx_session_add_many(btx_session h, uint8_t const* params, uint32_t len, btx_torrent* out,
-                                                int32_t* codes, uint32_t cap) {
+extern "C" BTX_API int32_t btx_session_add_post(btx_session h, uint8_t const* params, uint32_t len,
+                                                uint32_t* batch) {
   return btx::with_session(h, [&](btx::SessionState& ss, lt::session& ses) -> int32_t {
-    if ((!out || !codes) && cap) btx::fail(BTX_E_INVALID_ARGUMENT, "out is null");
+    if (!batch) btx::fail(BTX_E_INVALID_ARGUMENT, "batch is null");
     if (!params || len == 0) btx::fail(BTX_E_INVALID_ARGUMENT, "add list: empty buffer");
     lt::error_code ec;
     int pos = 0;
@@ -176,50 +170,87 @@ extern "C" BTX_API int32_t btx_session_add_many(btx_session h, uint8_t const* pa
                                         &pos, 100, 10000000);
     if (ec) btx::fail(BTX_E_INVALID_ARGUMENT, "add list: not bencoded: " + ec.message());
     if (list.type() != lt::bdecode_node::list_t) btx::fail(BTX_E_INVALID_ARGUMENT, "add list: not a list");
+    std::lock_guard<std::mutex> l(ss.add_batches_mu);
+    if (*batch == 0) {
+      *batch = ss.next_add_batch++;
+      if (ss.next_add_batch == 0) ss.next_add_batch = 1;
+      ss.add_batches[*batch];
+    }
+    auto it = ss.add_batches.find(*batch);
+    if (it == ss.add_batches.end()) btx::fail(BTX_E_BAD_HANDLE, "unknown add batch");
+    btx::AddBatch& b = it->second;
     int const n = list.list_size();
-    if (static_cast<uint32_t>(n) > cap) btx::fail(BTX_E_BUFFER_TOO_SMALL, "out and codes hold fewer entries than the list");
-
-    // Parse everything first: a bad entry adds nothing.
-    std::vector<lt::add_torrent_params> atps;
-    std::vector<std::string> keys;
-    atps.reserve(static_cast<size_t>(n));
-    keys.reserve(static_cast<size_t>(n));
     for (int i = 0; i < n; ++i) {
       auto d = list.list_at(i);
+      b.entries.emplace_back();
+      btx::AddBatch::Entry& e = b.entries.back();
       try {
         if (d.type() != lt::bdecode_node::dict_t) btx::fail(BTX_E_INVALID_ARGUMENT, "not a dictionary");
-        atps.push_back(btx::read_add_params(d));
-      } catch (btx::Error const& e) {
-        btx::fail(e.code, "add list entry " + std::to_string(i) + ": " + e.what());
+        lt::add_torrent_params atp = btx::read_add_params(d);
+        e.hashes = atp.ti ? atp.ti->info_hashes() : atp.info_hashes;
+        ses.async_add_torrent(std::move(atp));
+      } catch (btx::Error const& x) {
+        e.code = x.code;
+        if (b.first_error.empty())
+          b.first_error = "add list entry " + std::to_string(b.entries.size() - 1) + ": " + x.what();
       }
-      auto const& a = atps.back();
-      keys.push_back(hash_key(a.ti ? a.ti->info_hashes() : a.info_hashes));
     }
-    for (int i = 0; i < n; ++i) {
-      out[i] = 0;
-      codes[i] = BTX_E_ENGINE;
-    }
-    // Which entries we expect, by info-hash; a repeated hash fails as a duplicate.
-    std::unordered_map<std::string, int> want;
-    want.reserve(static_cast<size_t>(n));
-    for (int i = 0; i < n; ++i)
-      if (!want.emplace(keys[i], i).second) codes[i] = BTX_E_DUPLICATE_TORRENT;
-    for (auto& a : atps) ses.async_add_torrent(std::move(a));
-    // A synchronous call is queued behind the adds on the network thread: when
-    // it returns, every add above has been processed.
-    std::vector<lt::torrent_handle> all = ses.get_torrents();
+    return BTX_OK;
+  });
+}
 
+extern "C" BTX_API int32_t btx_session_add_collect(btx_session h, uint32_t batch, btx_torrent* out, int32_t* codes,
+                                                   uint32_t cap) {
+  return btx::with_session(h, [&](btx::SessionState& ss, lt::session& ses) -> int32_t {
+    btx::AddBatch b;
+    {
+      std::lock_guard<std::mutex> l(ss.add_batches_mu);
+      auto it = ss.add_batches.find(batch);
+      if (it == ss.add_batches.end()) btx::fail(BTX_E_BAD_HANDLE, "unknown add batch");
+      if (it->second.entries.size() > cap) btx::fail(BTX_E_BUFFER_TOO_SMALL, "out and codes hold fewer entries than the batch");
+      if ((!out || !codes) && !it->second.entries.empty()) btx::fail(BTX_E_INVALID_ARGUMENT, "out is null");
+      b = std::move(it->second);
+      ss.add_batches.erase(it);
+    }
+    size_t const n = b.entries.size();
+    // Expected torrents by info-hash (v1 when there is one, else v2); a hash
+    // given twice fails as a duplicate.
+    std::unordered_map<lt::sha1_hash, size_t> by_v1;
+    std::unordered_map<lt::sha256_hash, size_t> by_v2;
+    by_v1.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      auto& e = b.entries[i];
+      out[i] = 0;
+      codes[i] = e.code;
+      if (e.code != BTX_OK) continue;
+      codes[i] = BTX_E_ENGINE;  // until found
+      bool fresh = e.hashes.has_v1() ? by_v1.emplace(e.hashes.v1, i).second : by_v2.emplace(e.hashes.v2, i).second;
+      if (!fresh) codes[i] = BTX_E_DUPLICATE_TORRENT;
+    }
+    // A synchronous call is queued behind the adds on the network thread:
+    // when it returns, libtorrent has processed every one of them.
+    std::vector<lt::torrent_handle> all = ses.get_torrents();
     std::lock_guard<std::mutex> l(ss.torrents_mu);
+    auto self = ss.shared_from_this();
     for (auto const& th : all) {
-      auto it = want.find(hash_key(th.info_hashes()));
-      if (it == want.end()) continue;
-      int const i = it->second;
-      if (ss.torrents.count(th)) {  // was there before this call
+      lt::info_hash_t const ih = th.info_hashes();
+      size_t i;
+      if (ih.has_v1()) {
+        auto f = by_v1.find(ih.v1);
+        if (f == by_v1.end()) continue;
+        i = f->second;
+      } else {
+        auto f = by_v2.find(ih.v2);
+        if (f == by_v2.end()) continue;
+        i = f->second;
+      }
+      if (codes[i] != BTX_E_ENGINE) continue;
+      if (ss.torrents.count(th)) {  // it was there before this batch
         codes[i] = BTX_E_DUPLICATE_TORRENT;
         continue;
       }
       auto t = std::make_shared<btx::TorrentState>();
-      t->session = ss.shared_from_this();
+      t->session = self;
       t->handle = th;
       uint32_t id = btx::torrents().insert(t);
       if (!id) {
@@ -231,6 +262,16 @@ extern "C" BTX_API int32_t btx_session_add_many(btx_session h, uint8_t const* pa
       ss.torrents[th] = btx::TorrentEntry{id, false};
       out[i] = id;
       codes[i] = BTX_OK;
+    }
+    // Keep the first failure's text for the caller (the call itself succeeds).
+    for (size_t i = 0; i < n; ++i) {
+      if (codes[i] == BTX_OK) continue;
+      std::string text = !b.first_error.empty() && b.entries[i].code != BTX_OK ? b.first_error
+                         : codes[i] == BTX_E_DUPLICATE_TORRENT
+                             ? "add list entry " + std::to_string(i) + ": the torrent is already in the session"
+                             : "add list entry " + std::to_string(i) + ": libtorrent did not add it";
+      btx::record_error(&ss, codes[i], text.c_str());
+      break;
     }
     return BTX_OK;
   });

@@ -51,6 +51,8 @@ struct StatusCache {
   std::vector<lt::torrent_status> st;
   std::vector<uint32_t> ids;
   std::vector<int64_t> real_size;  // bytes of non-pad files; -1 until known
+  uint64_t table_version = ~0ull;  // torrents().version() when ids was built
+  size_t map_size = 0;             // SessionState::torrents.size() then
 };
 
 // The last session_stats alert the drain passed on (btx_session_stats).
@@ -59,6 +61,17 @@ struct StatsSnapshot {
   std::vector<std::int64_t> counters;
   double time_us = 0;  // when it was taken, µs since the session opened
   uint64_t seq = 0;    // snapshots taken so far
+};
+
+// Torrents handed to libtorrent by btx_session_add_post, awaiting
+// btx_session_add_collect.
+struct AddBatch {
+  struct Entry {
+    lt::info_hash_t hashes;
+    int32_t code = BTX_OK;  // a parse failure: never handed to libtorrent
+  };
+  std::vector<Entry> entries;
+  std::string first_error;
 };
 
 struct SessionState : std::enable_shared_from_this<SessionState> {
@@ -85,6 +98,9 @@ struct SessionState : std::enable_shared_from_this<SessionState> {
   lt::time_point opened_at = lt::clock_type::now();
   StatusCache status_cache;
   StatsSnapshot stats;
+  std::mutex add_batches_mu;
+  std::map<uint32_t, AddBatch> add_batches;
+  uint32_t next_add_batch = 1;
 };
 
 struct TorrentState {

@@ -28,7 +28,8 @@ uint32_t put_str(std::string const& s, uint8_t* out, uint32_t cap);
 // record from `st`, writing its strings to `strs` (truncated to `cap`).
 // `real_size` < 0: computed from the torrent file. Returns the string bytes
 // written.
-uint32_t fill_status(lt::torrent_status const& st, int64_t real_size, bool ex, uint32_t torrent, double* n,
-                     uint8_t* strs, uint32_t cap);
+// `now` is lt::clock_type::now() (read once per batch).
+uint32_t fill_status(lt::torrent_status const& st, int64_t real_size, bool ex, uint32_t torrent, lt::time_point now,
+                     double* n, uint8_t* strs, uint32_t cap);
 
 }  // namespace btx
