@@ -71,7 +71,12 @@ describe("settings", () => {
     assert.equal(s.get("upload_rate_limit"), 250_000);
     assert.equal(s.get("user_agent"), "torrentxt-test ✓");
     assert.equal(s.get("enable_outgoing_utp"), false);
-    s.set({ upload_rate_limit: 99_000, connections_limit: 42, enable_outgoing_utp: true, peer_fingerprint: "-TX0001-" });
+    s.set({
+      upload_rate_limit: 99_000,
+      connections_limit: 42,
+      enable_outgoing_utp: true,
+      peer_fingerprint: "-TX0001-",
+    });
     assert.equal(s.get("upload_rate_limit"), 99_000);
     assert.equal(s.get("connections_limit"), 42);
     assert.equal(s.get("enable_outgoing_utp"), true);
