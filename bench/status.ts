@@ -29,9 +29,10 @@
  *      alone, median (p10, p90) in µs. Python: handle.status().
  *  (a') session.add() of another N in a loop (one synchronous engine round
  *      trip each). Python: ses.add_torrent() each.
- * With --profile the child also splits a poll into the engine + shim part
- * (btx_session_status_all called directly on the session's handle) and the
- * JavaScript part (decoding the records into objects).
+ * With --profile the child also splits a poll of its 2N torrents into the
+ * engine + shim part (btx_session_status_all called directly, into buffers
+ * of its own) and the JavaScript part (statusAll() minus that: the records,
+ * the buffer pool, the FFI call).
  *
  * @module
  */
@@ -216,6 +217,8 @@ async function profilePoll(session: Session): Promise<Record<string, number>> {
     const rc = native.sym.btx_session_status_all(handle, nums, nums.length, strs, strs.length, out);
     nativeMs.push(performance.now() - t0);
     if (rc !== 0) throw new Error(`btx_session_status_all: ${rc}`);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    gc(); // the previous poll's buffers are free again, as in the timed polls
     t0 = performance.now();
     session.statusAll();
     totalMs.push(performance.now() - t0);
