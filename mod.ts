@@ -35,3 +35,8 @@ export {
   type TorrentEvent,
   type TorrentState,
 } from "./src/events.ts";
+export { type EncryptionPolicy, SessionSettings, type SettingInfo, type SettingType } from "./src/settings.ts";
+export { type SessionStats } from "./src/stats.ts";
+export { type FileEntry, type PeerFlags, type PeerInfo, type PeerSource, PieceSet } from "./src/inspect.ts";
+export { type FilesOptions } from "./src/torrent.ts";
+export { StatusRecord } from "./src/_status.ts";

@@ -99,6 +99,177 @@ export const symbols = {
     result: "i32",
     nonblocking: true,
   },
+  // ---- inspection, session control, settings, bulk status
+  btx_torrent_status_ex: {
+    parameters: [
+      "u32", /* btx_torrent */
+      "buffer", /* double* nums */
+      "buffer", /* uint8_t* strs */
+      "u32", /* strs_cap */
+    ],
+    result: "i32",
+  },
+  btx_session_status_all: {
+    parameters: [
+      "u32", /* btx_session */
+      "buffer", /* double* nums */
+      "u32", /* nums_cap (doubles) */
+      "buffer", /* uint8_t* strs */
+      "u32", /* strs_cap */
+      "buffer", /* uint32_t out[4] */
+    ],
+    result: "i32",
+  },
+  btx_torrent_peers: {
+    parameters: [
+      "u32", /* btx_torrent */
+      "buffer", /* double* nums */
+      "u32", /* nums_cap (doubles) */
+      "buffer", /* uint8_t* strs */
+      "u32", /* strs_cap */
+      "buffer", /* uint32_t out[4] */
+    ],
+    result: "i32",
+  },
+  btx_torrent_files: {
+    parameters: [
+      "u32", /* btx_torrent */
+      "u32", /* flags (BTX_FILES_*) */
+      "buffer", /* double* nums */
+      "u32", /* nums_cap (doubles) */
+      "buffer", /* uint8_t* strs */
+      "u32", /* strs_cap */
+      "buffer", /* uint32_t out[4] */
+    ],
+    result: "i32",
+  },
+  btx_torrent_pieces: {
+    parameters: [
+      "u32", /* btx_torrent */
+      "buffer", /* uint8_t* buf */
+      "u32", /* cap */
+      "buffer", /* uint32_t out[2] */
+    ],
+    result: "i32",
+  },
+  btx_torrent_piece_availability: {
+    parameters: [
+      "u32", /* btx_torrent */
+      "buffer", /* int32_t* out */
+      "u32", /* cap (int32s) */
+      "buffer", /* uint32_t* out_count */
+    ],
+    result: "i32",
+  },
+  btx_session_pause: {
+    parameters: [
+      "u32", /* btx_session */
+    ],
+    result: "i32",
+  },
+  btx_session_resume: {
+    parameters: [
+      "u32", /* btx_session */
+    ],
+    result: "i32",
+  },
+  btx_session_is_paused: {
+    parameters: [
+      "u32", /* btx_session */
+      "buffer", /* uint32_t* out */
+    ],
+    result: "i32",
+  },
+  btx_session_find_torrent: {
+    parameters: [
+      "u32", /* btx_session */
+      "buffer", /* const uint8_t* hash */
+      "u32", /* len (20 or 32) */
+      "buffer", /* btx_torrent* out */
+    ],
+    result: "i32",
+  },
+  btx_stats_metrics: {
+    parameters: [
+      "buffer", /* uint8_t* buf */
+      "u32", /* cap */
+      "buffer", /* uint32_t* out_len */
+    ],
+    result: "i32",
+  },
+  btx_session_post_stats: {
+    parameters: [
+      "u32", /* btx_session */
+    ],
+    result: "i32",
+  },
+  btx_session_stats: {
+    parameters: [
+      "u32", /* btx_session */
+      "buffer", /* double* out */
+      "u32", /* cap (doubles) */
+      "buffer", /* uint32_t* out_count */
+    ],
+    result: "i32",
+  },
+  btx_session_save_state: {
+    parameters: [
+      "u32", /* btx_session */
+      "u32", /* flags (BTX_STATE_*) */
+      "buffer", /* uint32_t* out_blob */
+      "buffer", /* uint32_t* out_size */
+    ],
+    result: "i32",
+  },
+  btx_session_open_state: {
+    parameters: [
+      "buffer", /* const uint8_t* settings */
+      "u32", /* len */
+      "buffer", /* const uint8_t* state */
+      "u32", /* state_len */
+      "u32", /* flags */
+      "buffer", /* btx_session* out */
+    ],
+    result: "i32",
+  },
+  btx_session_add_post: {
+    parameters: [
+      "u32", /* btx_session */
+      "buffer", /* const uint8_t* params (bencoded list) */
+      "u32", /* len */
+      "buffer", /* uint32_t* batch (in/out) */
+    ],
+    result: "i32",
+  },
+  btx_session_add_collect: {
+    parameters: [
+      "u32", /* btx_session */
+      "u32", /* batch */
+      "buffer", /* btx_torrent* out */
+      "buffer", /* int32_t* codes */
+      "u32", /* cap (entries) */
+    ],
+    result: "i32",
+  },
+  btx_settings_catalog: {
+    parameters: [
+      "buffer", /* uint8_t* buf */
+      "u32", /* cap */
+      "buffer", /* uint32_t* out_len */
+    ],
+    result: "i32",
+  },
+  btx_session_get_settings: {
+    parameters: [
+      "u32", /* btx_session */
+      "buffer", /* const uint8_t* names (bencoded list) */
+      "u32", /* len */
+      "buffer", /* uint8_t* buf */
+      "u32", /* cap */
+      "buffer", /* uint32_t* out_len */
+    ],
+    result: "i32",
+  },
 } as const;
 
 /** The symbol table's shape. */

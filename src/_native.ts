@@ -130,9 +130,11 @@ export function bytes(s: string): Uint8Array {
   return utf8Encoder.encode(s);
 }
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
 /** Bytes → lowercase hex. */
 export function hex(b: Uint8Array): string {
   let s = "";
-  for (let i = 0; i < b.length; i++) s += b[i].toString(16).padStart(2, "0");
+  for (let i = 0; i < b.length; i++) s += HEX[b[i]];
   return s;
 }

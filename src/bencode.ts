@@ -10,48 +10,103 @@ export type BValue = number | bigint | string | Uint8Array | BValue[] | { [key: 
 
 const enc = new TextEncoder();
 
-/** Encodes `value`. Dictionary keys are sorted; undefined values skipped. */
+/**
+ * Encodes `value`. Dictionary keys are sorted; undefined values skipped.
+ * Writes straight into one growing buffer (ASCII strings and integers need
+ * no intermediate arrays): add lists of thousands of torrents go through it.
+ */
 export function bencode(value: BValue): Uint8Array {
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  const push = (b: Uint8Array) => {
-    parts.push(b);
-    size += b.length;
+  let out = new Uint8Array(256);
+  let off = 0;
+  const room = (n: number) => {
+    if (off + n <= out.length) return;
+    let size = out.length * 2;
+    while (size < off + n) size *= 2;
+    const bigger = new Uint8Array(size);
+    bigger.set(out.subarray(0, off));
+    out = bigger;
+  };
+  // A non-negative safe integer's decimal digits.
+  const digits = (n: number) => {
+    let len = 1;
+    for (let x = n; x >= 10; x = Math.floor(x / 10)) len++;
+    room(len);
+    for (let i = off + len - 1; i >= off; i--) {
+      out[i] = 0x30 + (n % 10);
+      n = Math.floor(n / 10);
+    }
+    off += len;
+  };
+  const byte = (c: number) => {
+    room(1);
+    out[off++] = c;
+  };
+  const bytes = (b: Uint8Array) => {
+    digits(b.length);
+    byte(0x3a); // :
+    room(b.length);
+    out.set(b, off);
+    off += b.length;
+  };
+  const str = (s: string) => {
+    const n = s.length;
+    for (let i = 0; i < n; i++) {
+      if (s.charCodeAt(i) > 0x7f) return bytes(enc.encode(s));
+    }
+    digits(n);
+    byte(0x3a);
+    room(n);
+    for (let i = 0; i < n; i++) out[off++] = s.charCodeAt(i);
+  };
+  // Dictionaries built by one function share their keys: sort once per key list.
+  let lastKeys: string[] = [], lastSorted: string[] = [];
+  const sortedKeys = (o: object): string[] => {
+    const keys = Object.keys(o);
+    if (keys.length === lastKeys.length) {
+      let same = true;
+      for (let i = 0; i < keys.length && same; i++) same = keys[i] === lastKeys[i];
+      if (same) return lastSorted;
+    }
+    lastKeys = keys;
+    lastSorted = [...keys].sort();
+    return lastSorted;
   };
   const walk = (v: BValue): void => {
-    if (typeof v === "number" || typeof v === "bigint") {
-      if (typeof v === "number" && !Number.isInteger(v)) throw new TypeError(`bencode: ${v} is not an integer`);
-      push(enc.encode(`i${v}e`));
+    if (typeof v === "number") {
+      if (!Number.isInteger(v)) throw new TypeError(`bencode: ${v} is not an integer`);
+      byte(0x69); // i
+      if (v < 0) {
+        byte(0x2d); // -
+        v = -v;
+      }
+      if (Number.isSafeInteger(v)) digits(v);
+      else for (const c of BigInt(v).toString()) byte(c.charCodeAt(0));
+      byte(0x65); // e
+    } else if (typeof v === "bigint") {
+      byte(0x69);
+      for (const c of v.toString()) byte(c.charCodeAt(0));
+      byte(0x65);
     } else if (typeof v === "string") {
-      const b = enc.encode(v);
-      push(enc.encode(`${b.length}:`));
-      push(b);
+      str(v);
     } else if (v instanceof Uint8Array) {
-      push(enc.encode(`${v.length}:`));
-      push(v);
+      bytes(v);
     } else if (Array.isArray(v)) {
-      push(enc.encode("l"));
+      byte(0x6c); // l
       for (const x of v) walk(x);
-      push(enc.encode("e"));
+      byte(0x65);
     } else {
-      push(enc.encode("d"));
-      for (const k of Object.keys(v).sort()) {
+      byte(0x64); // d
+      for (const k of sortedKeys(v)) {
         const x = v[k];
         if (x === undefined) continue;
-        walk(k);
+        str(k);
         walk(x);
       }
-      push(enc.encode("e"));
+      byte(0x65);
     }
   };
   walk(value);
-  const out = new Uint8Array(size);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return out.slice(0, off);
 }
 
 /** A decoded value: byte strings stay Uint8Array; integers are numbers. */

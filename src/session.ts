@@ -6,7 +6,11 @@
 import { resolve } from "node:path";
 import { z } from "zod";
 import { SessionCore } from "./_core.ts";
-import { check, getNative, out32 } from "./_native.ts";
+import { check, codeOf, getNative, lastError, type Native, out32, readText, takeBlob } from "./_native.ts";
+import { SnapshotPool, ST, StatusRecord, statusStringBytes } from "./_status.ts";
+import { bdecode, type BDecoded } from "./bencode.ts";
+import { encodeSettings as encodeStrict, SessionSettings } from "./settings.ts";
+import { type SessionStats, StatsReader } from "./stats.ts";
 import { parse } from "./_validate.ts";
 import { bencode, type BValue } from "./bencode.ts";
 import { TorrentError } from "./errors.ts";
@@ -37,6 +41,11 @@ export interface SessionOptions {
   settings?: Record<string, SettingValue>;
   /** Disk I/O backend: `"mmap"` (libtorrent's default) or `"posix"` (no SIGBUS if a file shrinks underneath). */
   diskIo?: "mmap" | "posix";
+  /**
+   * A state saved by `session.saveState()`: its settings and DHT state are
+   * restored first; the profile and `settings` above apply on top.
+   */
+  state?: Uint8Array;
 }
 
 /** Options of {@link Session.add}: exactly one of `magnet`, `torrent`, `resume`. */
@@ -65,6 +74,7 @@ const SessionOptionsSchema = z.object({
   dhtBootstrap: z.array(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:,]+):\d{1,5}$/, "must be host:port")).optional(),
   settings: SettingsSchema.optional(),
   diskIo: z.enum(["mmap", "posix"]).optional(),
+  state: z.instanceof(Uint8Array).optional(),
 }).strict();
 
 const AddSchema = z.object({
@@ -77,6 +87,83 @@ const AddSchema = z.object({
 }).strict().refine((o) => [o.magnet, o.torrent, o.resume].filter((x) => x !== undefined).length === 1, {
   message: "give exactly one of magnet, torrent, resume",
 }).refine((o) => o.resume !== undefined || o.savePath !== undefined, { message: "savePath is required" });
+
+/**
+ * The shim's add dictionary (btx_torrent_add) for validated add options.
+ * `paths` caches resolved save paths (addMany resolves the same one often).
+ */
+function addDict(o: z.output<typeof AddSchema>, paths?: Map<string, string>): Record<string, BValue | undefined> {
+  // Explicit control by default: not auto-managed, started unless paused.
+  let set = 0, unset = FLAG.autoManaged;
+  if (o.paused) set |= FLAG.paused;
+  else unset |= FLAG.paused;
+  return {
+    magnet: o.magnet,
+    torrent: o.torrent,
+    resume: o.resume,
+    save_path: o.savePath === undefined ? undefined : resolvePath(o.savePath, paths),
+    name: o.name,
+    flags_set: set,
+    flags_unset: unset,
+  };
+}
+
+// ---- inspection, session control, settings, bulk status
+const ADD_CHUNK = 256;
+const ADD_KEYS = new Set(["magnet", "torrent", "resume", "savePath", "paused", "name"]);
+
+function resolvePath(p: string, cache?: Map<string, string>): string {
+  let r = cache?.get(p);
+  if (r === undefined) {
+    r = resolve(p);
+    cache?.set(p, r);
+  }
+  return r;
+}
+
+/**
+ * True when `o` is a plain add-options object that AddSchema accepts as it
+ * is (the common shapes), so addMany can skip zod for it; anything else goes
+ * through zod, which gives the error.
+ */
+function quickAddCheck(o: unknown): o is z.output<typeof AddSchema> {
+  if (o === null || typeof o !== "object" || Object.getPrototypeOf(o) !== Object.prototype) return false;
+  let sources = 0, savePath = false, resume = false;
+  for (const k of Object.keys(o)) {
+    if (!ADD_KEYS.has(k)) return false;
+    const v = (o as Record<string, unknown>)[k];
+    if (v === undefined) continue;
+    switch (k) {
+      case "magnet":
+        if (typeof v !== "string") return false;
+        sources++;
+        break;
+      case "torrent":
+      case "resume":
+        if (!(v instanceof Uint8Array)) return false;
+        sources++;
+        if (k === "resume") resume = true;
+        break;
+      case "savePath":
+        if (typeof v !== "string" || v === "") return false;
+        savePath = true;
+        break;
+      case "paused":
+        if (typeof v !== "boolean") return false;
+        break;
+      case "name":
+        if (typeof v !== "string") return false;
+        break;
+    }
+  }
+  return sources === 1 && (savePath || resume);
+}
+
+const HexHashSchema = z.string().regex(
+  /^([0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/,
+  "must be 40 (v1) or 64 (v2) hex characters",
+);
+const SaveStateSchema = z.object({ settings: z.boolean().optional(), dht: z.boolean().optional() }).strict();
 
 const BTX_SESSION_POSIX_DISK_IO = 1;
 const BTX_SESSION_LOOPBACK_ONLY = 2;
@@ -126,10 +213,9 @@ function checkIsolated(settings: Record<string, SettingValue>, where: string): v
   }
 }
 
-function encodeSettings(settings: Record<string, SettingValue>): Uint8Array {
-  const dict: Record<string, BValue> = {};
-  for (const [k, v] of Object.entries(settings)) dict[k] = typeof v === "boolean" ? (v ? 1 : 0) : v;
-  return bencode(dict);
+// Strict types (a boolean only for a boolean setting, …): settings.ts.
+function encodeSettings(settings: Record<string, SettingValue>, native: Native, where: string): Uint8Array {
+  return encodeStrict(native, settings, where);
 }
 
 /**
@@ -191,8 +277,11 @@ export class Session implements AsyncDisposable {
     }
     Object.assign(settings, o.settings);
     if (isolated) checkIsolated(settings, "Session.open");
-    const buf = encodeSettings(settings);
-    check(native.sym, native.sym.btx_session_open(buf, buf.length, flags, out32), 0, "Session.open");
+    const buf = encodeSettings(settings, native, "Session.open");
+    const rc = o.state
+      ? native.sym.btx_session_open_state(buf, buf.length, o.state, o.state.length, flags, out32)
+      : native.sym.btx_session_open(buf, buf.length, flags, out32);
+    check(native.sym, rc, 0, "Session.open");
     const core = new SessionCore(native, out32[0]);
     core.start();
     return new Session(core, isolated);
@@ -218,19 +307,7 @@ export class Session implements AsyncDisposable {
     try {
       this.#core.ensureOpen();
       const o = parse(AddSchema, options, "add");
-      // Explicit control by default: not auto-managed, started unless paused.
-      let set = 0, unset = FLAG.autoManaged;
-      if (o.paused) set |= FLAG.paused;
-      else unset |= FLAG.paused;
-      const params = bencode({
-        magnet: o.magnet,
-        torrent: o.torrent,
-        resume: o.resume,
-        save_path: o.savePath === undefined ? undefined : resolve(o.savePath),
-        name: o.name,
-        flags_set: set,
-        flags_unset: unset,
-      });
+      const params = bencode(addDict(o));
       this.#core.check(this.#core.native.sym.btx_torrent_add(this.#core.handle, params, params.length, out32), "add");
       const id = out32[0];
       const t = new Torrent(this.#core, id);
@@ -264,7 +341,7 @@ export class Session implements AsyncDisposable {
     this.#core.ensureOpen();
     const s = parse(SettingsSchema, settings, "applySettings");
     if (this.#isolated) checkIsolated(s, "applySettings");
-    const buf = encodeSettings(s);
+    const buf = encodeSettings(s, this.#core.native, "applySettings");
     this.#core.check(
       this.#core.native.sym.btx_session_apply_settings(this.#core.handle, buf, buf.length),
       "applySettings",
@@ -283,5 +360,203 @@ export class Session implements AsyncDisposable {
   /** Same as `close()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  // ---- inspection, session control, settings, bulk status
+
+  #settings: SessionSettings | undefined;
+  #statsReader = new StatsReader();
+  #statsBuf: Float64Array | undefined;
+  #pollPool = new SnapshotPool();
+  #pollOut = new Uint32Array(4);
+
+  /**
+   * Pauses the whole session: every torrent stops transferring and
+   * disconnects its peers, but no torrent's own `paused` flag changes, so
+   * `resume()` brings back exactly the torrents that were running.
+   * @throws TorrentError SESSION_CLOSED
+   */
+  pause(): void {
+    this.#core.ensureOpen();
+    this.#core.check(this.#core.native.sym.btx_session_pause(this.#core.handle), "pause");
+  }
+
+  /** Ends a session-wide `pause()`. @throws TorrentError SESSION_CLOSED */
+  resume(): void {
+    this.#core.ensureOpen();
+    this.#core.check(this.#core.native.sym.btx_session_resume(this.#core.handle), "resume");
+  }
+
+  /** True while the session is paused by `pause()`. @throws TorrentError SESSION_CLOSED */
+  get isPaused(): boolean {
+    this.#core.ensureOpen();
+    this.#core.check(this.#core.native.sym.btx_session_is_paused(this.#core.handle, out32), "isPaused");
+    return out32[0] !== 0;
+  }
+
+  /**
+   * The torrent with this info-hash, or undefined when the session has
+   * none: 40 hex characters (v1, SHA-1) or 64 (v2, SHA-256), any case.
+   * @throws TorrentError INVALID_ARGUMENT (not 40 or 64 hex characters), SESSION_CLOSED
+   */
+  findTorrent(infoHash: string): Torrent | undefined {
+    this.#core.ensureOpen();
+    const h = parse(HexHashSchema, infoHash, "findTorrent");
+    const raw = new Uint8Array(h.length / 2);
+    for (let i = 0; i < raw.length; i++) raw[i] = parseInt(h.slice(2 * i, 2 * i + 2), 16);
+    this.#core.check(
+      this.#core.native.sym.btx_session_find_torrent(this.#core.handle, raw, raw.length, out32),
+      "findTorrent",
+    );
+    const t = out32[0] === 0 ? undefined : this.#core.torrents.get(out32[0]);
+    return t && !t.removed ? t : undefined;
+  }
+
+  /**
+   * A snapshot of the session's counters (libtorrent's session statistics):
+   * transfer totals and rates, peers, DHT nodes, and every counter by name.
+   * See {@link SessionStats} for units.
+   * @throws TorrentError SESSION_CLOSED
+   */
+  async stats(): Promise<SessionStats> {
+    this.#core.ensureOpen();
+    const core = this.#core;
+    const done = core.waitFor((ev) => ev.type === "session_stats");
+    core.check(core.native.sym.btx_session_post_stats(core.handle), "stats");
+    await done;
+    core.ensureOpen();
+    let buf = this.#statsBuf ?? new Float64Array(512);
+    let rc = core.native.sym.btx_session_stats(core.handle, buf, buf.length, out32);
+    if (rc === 8 /* BUFFER_TOO_SMALL */) {
+      buf = new Float64Array(out32[0]);
+      rc = core.native.sym.btx_session_stats(core.handle, buf, buf.length, out32);
+    }
+    core.check(rc, "stats");
+    this.#statsBuf = buf;
+    return this.#statsReader.decode(core.native, buf);
+  }
+
+  /**
+   * The session's state as bytes: its non-default settings and its DHT
+   * state (node id, routing table), as libtorrent's write_session_params.
+   * Open a session with it again with `Session.open({ state })`.
+   * @param options `settings` / `dht`: what to include (default both)
+   * @throws TorrentError INVALID_ARGUMENT, SESSION_CLOSED
+   */
+  saveState(options: { settings?: boolean; dht?: boolean } = {}): Uint8Array {
+    this.#core.ensureOpen();
+    const o = parse(SaveStateSchema, options, "saveState");
+    const flags = (o.settings ?? true ? 1 : 0) | (o.dht ?? true ? 2 : 0);
+    if (flags === 0) throw new TorrentError("INVALID_ARGUMENT", "saveState: nothing to save");
+    const sym = this.#core.native.sym;
+    const out = new Uint32Array(2);
+    this.#core.check(
+      sym.btx_session_save_state(this.#core.handle, flags, out.subarray(0, 1), out.subarray(1, 2)),
+      "saveState",
+    );
+    return takeBlob(sym, out[0], out[1]);
+  }
+
+  /**
+   * Every libtorrent setting by name, typed and validated: `list()`,
+   * `get(name)`, `set(name, value)` / `set({ … })`, `setEncryption()`.
+   */
+  get settings(): SessionSettings {
+    this.#settings ??= new SessionSettings({
+      native: this.#core.native,
+      read: (names) => {
+        this.#core.ensureOpen();
+        const sym = this.#core.native.sym;
+        const arg = names ? bencode(names) : new Uint8Array(0);
+        const text = readText(sym, (b, c, o) => {
+          const rc = sym.btx_session_get_settings(this.#core.handle, arg, arg.length, b, c, o);
+          if (rc !== 0 && rc !== 8) this.#core.check(rc, "settings");
+          return rc;
+        });
+        return bdecode(new TextEncoder().encode(text)) as Record<string, BDecoded>;
+      },
+      apply: (settings) => this.applySettings(settings),
+    });
+    return this.#settings;
+  }
+
+  /**
+   * The status of every torrent of the session, from one engine call
+   * (libtorrent's refresh_torrent_status over all of them). Each record has
+   * the fields of `torrent.status()`, read on access from this poll's
+   * snapshot, plus `torrent` (see {@link StatusRecord}). Torrents being
+   * removed are left out.
+   * @throws TorrentError SESSION_CLOSED
+   */
+  statusAll(): StatusRecord[] {
+    this.#core.ensureOpen();
+    const core = this.#core;
+    const sym = core.native.sym;
+    const out = this.#pollOut;
+    const { rc, snap } = this.#pollPool.poll(
+      (n, nc, s, sc, o) => sym.btx_session_status_all(core.handle, n, nc, s, sc, o),
+      out,
+    );
+    core.check(rc, "statusAll");
+    const count = out[0], torrents = core.torrents, nums = snap.nums;
+    const result: StatusRecord[] = [];
+    let soff = 0;
+    for (let i = 0, base = 0; i < count; i++, base += ST.COUNT) {
+      const t = torrents.get(nums[base + ST.TORRENT]);
+      if (t !== undefined && !t.removed) result.push(new StatusRecord(t, snap, base, soff));
+      soff += statusStringBytes(nums, base);
+    }
+    return result;
+  }
+
+  /**
+   * Adds many torrents at once, much faster than `add()` in a loop: every
+   * entry is validated first (one invalid entry adds nothing), then they go
+   * to libtorrent in chunks that it adds (async_add_torrent) while the next
+   * chunk is prepared, and one wait at the end collects them. If the engine
+   * refuses any (DUPLICATE_TORRENT, a magnet or .torrent it cannot parse),
+   * the ones it added are removed again and the first refusal is thrown:
+   * all or nothing.
+   * @returns the torrents, in the order of `list`
+   * @throws TorrentError INVALID_ARGUMENT, INVALID_MAGNET, INVALID_TORRENT, INVALID_RESUME, DUPLICATE_TORRENT, SESSION_CLOSED
+   */
+  async addMany(list: AddOptions[]): Promise<Torrent[]> {
+    this.#core.ensureOpen();
+    const core = this.#core, sym = core.native.sym;
+    if (!Array.isArray(list)) throw new TorrentError("INVALID_ARGUMENT", "addMany: give an array of add options");
+    const dicts: Record<string, BValue | undefined>[] = new Array(list.length);
+    const paths = new Map<string, string>();
+    for (let i = 0; i < list.length; i++) {
+      const o = list[i];
+      dicts[i] = addDict(quickAddCheck(o) ? o : parse(AddSchema, o, `addMany: entry ${i}`), paths);
+    }
+    if (list.length === 0) return [];
+    const batch = new Uint32Array(1);
+    const ids = new Uint32Array(list.length), codes = new Int32Array(list.length);
+    try {
+      for (let i = 0; i < dicts.length; i += ADD_CHUNK) {
+        const params = bencode(dicts.slice(i, i + ADD_CHUNK) as BValue[]);
+        core.check(sym.btx_session_add_post(core.handle, params, params.length, batch), "addMany");
+      }
+    } finally {
+      if (batch[0] !== 0) {
+        core.check(sym.btx_session_add_collect(core.handle, batch[0], ids, codes, ids.length), "addMany");
+      }
+    }
+    const added: Torrent[] = new Array(list.length);
+    let failed = -1;
+    for (let i = 0; i < ids.length; i++) {
+      if (codes[i] !== 0) {
+        if (failed < 0) failed = i;
+        continue;
+      }
+      const t = new Torrent(core, ids[i]);
+      core.torrents.set(ids[i], t);
+      added[i] = t;
+    }
+    if (failed < 0) return added;
+    const error = new TorrentError(codeOf(codes[failed]), `addMany: ${lastError(sym, core.handle)}`);
+    await Promise.all(added.filter((t) => t !== undefined).map((t) => t.remove()));
+    throw error;
   }
 }

@@ -4,9 +4,12 @@
  * @module
  */
 import type { SessionCore } from "./_core.ts";
-import { bytes, hex, out32, utf8 } from "./_native.ts";
+import { bytes, hex, out32 } from "./_native.ts";
 import { TorrentError } from "./errors.ts";
-import { type EventFilter, type EventStream, stateName, type TorrentEvent, type TorrentState } from "./events.ts";
+import type { EventFilter, EventStream, TorrentEvent, TorrentState } from "./events.ts";
+import { decodeStatus, ST } from "./_status.ts";
+import { RecordBuffers } from "./_records.ts";
+import { decodeFiles, decodePeers, type FileEntry, type PeerInfo, PieceSet } from "./inspect.ts";
 import { z } from "zod";
 import { parse } from "./_validate.ts";
 
@@ -99,49 +102,63 @@ export interface TorrentStatus {
   seedingSeconds: number;
   /** The torrent's error, or null. */
   error: { code: number; message: string; file: number } | null;
+  /** Seconds until the next tracker announce. */
+  nextAnnounce: number;
+  /** Bytes received in this session, protocol overhead included. */
+  totalReceived: number;
+  /** Bytes sent in this session, protocol overhead included. */
+  totalSent: number;
+  /** Bytes/s received, protocol overhead included. */
+  receiveRate: number;
+  /** Bytes/s sent, protocol overhead included. */
+  sendRate: number;
+  /** Bytes of pieces that failed the hash check (downloaded again). */
+  totalFailedBytes: number;
+  /** Bytes downloaded that were not needed (already had). */
+  totalRedundantBytes: number;
+  /** When a full copy was last seen among the peers, Unix seconds; 0 never. */
+  lastSeenComplete: number;
+  /** Peers we unchoke. */
+  numUploads: number;
+  /** Most peers we unchoke at once; -1 unlimited. */
+  uploadsLimit: number;
+  /** Most connections; -1 unlimited. */
+  connectionsLimit: number;
+  /** Known peers we could connect to. */
+  connectCandidates: number;
+  /** libtorrent's seeding priority (higher seeds first). */
+  seedRank: number;
+  /** A storage move is in progress. */
+  movingStorage: boolean;
+  /** Announcing to trackers. */
+  announcingToTrackers: boolean;
+  /** Announcing on local peer discovery. */
+  announcingToLsd: boolean;
+  /** Announcing on the DHT. */
+  announcingToDht: boolean;
+  /** A peer connected to us for this torrent at least once. */
+  hasIncoming: boolean;
+  /** The resume data changed since it was last saved. */
+  needSaveResume: boolean;
+  /** How files are allocated: `"sparse"` (default) or `"allocate"`. */
+  storageMode: "allocate" | "sparse";
+  /** Seconds since payload was last sent; null never. */
+  secondsSinceUpload: number | null;
+  /** Seconds since payload was last received; null never. */
+  secondsSinceDownload: number | null;
+  /** Seconds finished (all wanted pieces had), all time. */
+  finishedSeconds: number;
+  /** Bytes per request block (0 until the metadata is known). */
+  blockSize: number;
+  /** Progress in millionths (0..1000000). */
+  progressPpm: number;
+  /** Peers waiting for upload bandwidth. */
+  upBandwidthQueue: number;
+  /** Peers waiting for download bandwidth. */
+  downBandwidthQueue: number;
+  /** URL of the tracker last announced to successfully ("" none). */
+  currentTracker: string;
 }
-
-// Field indices of the native status record (btx.h, BTX_ST_*).
-const ST = {
-  STATE: 0,
-  PROGRESS: 1,
-  DOWNLOAD_RATE: 2,
-  UPLOAD_RATE: 3,
-  NUM_PEERS: 4,
-  NUM_SEEDS: 5,
-  TOTAL_DONE: 6,
-  TOTAL_WANTED: 7,
-  TOTAL_WANTED_DONE: 8,
-  TOTAL_SIZE: 9,
-  TOTAL_DOWNLOAD: 10,
-  TOTAL_UPLOAD: 11,
-  ALL_TIME_DOWNLOAD: 12,
-  ALL_TIME_UPLOAD: 13,
-  FLAGS: 14,
-  HAS_METADATA: 15,
-  IS_SEEDING: 16,
-  IS_FINISHED: 17,
-  NUM_PIECES: 18,
-  PIECE_COUNT: 19,
-  PIECE_SIZE: 20,
-  QUEUE_POSITION: 21,
-  NUM_CONNECTIONS: 22,
-  LIST_PEERS: 23,
-  LIST_SEEDS: 24,
-  NUM_COMPLETE: 25,
-  NUM_INCOMPLETE: 26,
-  DISTRIBUTED_COPIES: 27,
-  ADDED_TIME: 28,
-  COMPLETED_TIME: 29,
-  ACTIVE_SECONDS: 30,
-  SEEDING_SECONDS: 31,
-  ERROR_CODE: 32,
-  ERROR_FILE: 33,
-  NAME_LEN: 34,
-  SAVE_PATH_LEN: 35,
-  ERROR_LEN: 36,
-  COUNT: 37,
-} as const;
 
 /** libtorrent torrent_flags bits (torrent_flags.hpp). @internal */
 export const FLAG = {
@@ -164,6 +181,20 @@ const PeerSchema = z.object({
   port: z.number().int().min(1).max(65535),
 });
 const RemoveSchema = z.object({ deleteFiles: z.boolean().optional() }).strict();
+
+// ---- inspection
+/** Options of {@link Torrent.files}. */
+export interface FilesOptions {
+  /** Count downloaded blocks of unfinished pieces too (default: whole verified pieces only). */
+  precise?: boolean;
+  /** Include pad files, marked `pad: true` (default: left out). */
+  includePad?: boolean;
+}
+const FilesSchema = z.object({ precise: z.boolean().optional(), includePad: z.boolean().optional() }).strict();
+const BUFFER_TOO_SMALL = 8;
+const inspectBufs = new RecordBuffers(64 * 15, 4096);
+let bitfieldBuf = new Uint8Array(1024);
+let availBuf = new Int32Array(4096);
 
 /**
  * A torrent in a session. Get one from `session.add()`; the same object
@@ -221,54 +252,11 @@ export class Torrent {
   /** The current status. Throws TORRENT_REMOVED / SESSION_CLOSED when gone. */
   status(): TorrentStatus {
     const id = this.#live();
-    const n = statusNums;
-    this.#core.check(this.#core.native.sym.btx_torrent_status(id, n, statusStrs, statusStrs.length), "status");
-    const nameLen = n[ST.NAME_LEN], pathLen = n[ST.SAVE_PATH_LEN], errLen = n[ST.ERROR_LEN];
-    const flags = n[ST.FLAGS];
-    const remaining = n[ST.TOTAL_WANTED] - n[ST.TOTAL_WANTED_DONE];
-    const rate = n[ST.DOWNLOAD_RATE];
-    return {
-      name: utf8(statusStrs, 0, nameLen),
-      savePath: utf8(statusStrs, nameLen, pathLen),
-      state: stateName(n[ST.STATE]),
-      progress: n[ST.PROGRESS],
-      downloadRate: rate,
-      uploadRate: n[ST.UPLOAD_RATE],
-      numPeers: n[ST.NUM_PEERS],
-      numSeeds: n[ST.NUM_SEEDS],
-      eta: n[ST.IS_FINISHED] ? 0 : rate > 0 && n[ST.HAS_METADATA] ? Math.ceil(remaining / rate) : null,
-      totalDone: n[ST.TOTAL_DONE],
-      totalWanted: n[ST.TOTAL_WANTED],
-      totalWantedDone: n[ST.TOTAL_WANTED_DONE],
-      totalSize: n[ST.TOTAL_SIZE],
-      totalDownload: n[ST.TOTAL_DOWNLOAD],
-      totalUpload: n[ST.TOTAL_UPLOAD],
-      allTimeDownload: n[ST.ALL_TIME_DOWNLOAD],
-      allTimeUpload: n[ST.ALL_TIME_UPLOAD],
-      paused: (flags & FLAG.paused) !== 0,
-      autoManaged: (flags & FLAG.autoManaged) !== 0,
-      sequential: (flags & FLAG.sequential) !== 0,
-      hasMetadata: n[ST.HAS_METADATA] !== 0,
-      isSeeding: n[ST.IS_SEEDING] !== 0,
-      isFinished: n[ST.IS_FINISHED] !== 0,
-      numPieces: n[ST.NUM_PIECES],
-      pieceCount: n[ST.PIECE_COUNT],
-      pieceSize: n[ST.PIECE_SIZE],
-      queuePosition: n[ST.QUEUE_POSITION],
-      numConnections: n[ST.NUM_CONNECTIONS],
-      listPeers: n[ST.LIST_PEERS],
-      listSeeds: n[ST.LIST_SEEDS],
-      numComplete: n[ST.NUM_COMPLETE],
-      numIncomplete: n[ST.NUM_INCOMPLETE],
-      distributedCopies: n[ST.DISTRIBUTED_COPIES],
-      addedTime: n[ST.ADDED_TIME],
-      completedTime: n[ST.COMPLETED_TIME],
-      activeSeconds: n[ST.ACTIVE_SECONDS],
-      seedingSeconds: n[ST.SEEDING_SECONDS],
-      error: n[ST.ERROR_CODE] !== 0 || errLen > 0
-        ? { code: n[ST.ERROR_CODE], message: utf8(statusStrs, nameLen + pathLen, errLen), file: n[ST.ERROR_FILE] }
-        : null,
-    };
+    this.#core.check(
+      this.#core.native.sym.btx_torrent_status_ex(id, statusNums, statusStrs, statusStrs.length),
+      "status",
+    );
+    return decodeStatus(statusNums, 0, statusStrs, 0);
   }
 
   /** Stops the torrent: disconnects its peers; no payload moves until `resume()`. */
@@ -338,5 +326,73 @@ export class Torrent {
     if (!filter) return this.#core.hub.subscribe(mine);
     if (typeof filter === "function") return this.#core.hub.subscribe((ev) => mine(ev) && filter(ev));
     return this.#core.hub.subscribe({ ...filter, torrent: this });
+  }
+
+  // ---- inspection
+
+  /**
+   * The torrent's connections now, one record per peer (half-open ones
+   * included, with `flags.connecting`).
+   * @throws TorrentError TORRENT_REMOVED, SESSION_CLOSED
+   */
+  peers(): PeerInfo[] {
+    const id = this.#live();
+    const sym = this.#core.native.sym;
+    this.#core.check(inspectBufs.fill((n, nc, s, sc, out) => sym.btx_torrent_peers(id, n, nc, s, sc, out)), "peers");
+    return decodePeers(inspectBufs);
+  }
+
+  /**
+   * The torrent's files with their progress. By default progress counts
+   * whole hash-checked pieces only (libtorrent's `piece_granularity`: cheap,
+   * and it agrees with `pieces()`); `precise: true` also counts downloaded
+   * blocks of unfinished pieces (libtorrent's default mode, costlier). Pad
+   * files are left out unless `includePad` (then they carry `pad: true`).
+   * @throws TorrentError NO_METADATA (metadata not known yet), INVALID_ARGUMENT, TORRENT_REMOVED, SESSION_CLOSED
+   */
+  files(options: FilesOptions = {}): FileEntry[] {
+    const id = this.#live();
+    const o = parse(FilesSchema, options, "files");
+    const flags = (o.precise ? 1 : 0) | (o.includePad ? 2 : 0);
+    const sym = this.#core.native.sym;
+    this.#core.check(
+      inspectBufs.fill((n, nc, s, sc, out) => sym.btx_torrent_files(id, flags, n, nc, s, sc, out)),
+      "files",
+    );
+    return decodeFiles(inspectBufs);
+  }
+
+  /**
+   * The pieces we have (hash-checked) as a {@link PieceSet}: a bitfield,
+   * most significant bit first, with `has(i)`.
+   * @throws TorrentError NO_METADATA, TORRENT_REMOVED, SESSION_CLOSED
+   */
+  pieces(): PieceSet {
+    const id = this.#live();
+    const sym = this.#core.native.sym;
+    let rc = sym.btx_torrent_pieces(id, bitfieldBuf, bitfieldBuf.length, out32);
+    if (rc === BUFFER_TOO_SMALL) {
+      bitfieldBuf = new Uint8Array(out32[1] * 2);
+      rc = sym.btx_torrent_pieces(id, bitfieldBuf, bitfieldBuf.length, out32);
+    }
+    this.#core.check(rc, "pieces");
+    return new PieceSet(out32[0], bitfieldBuf.slice(0, out32[1]));
+  }
+
+  /**
+   * How many connected peers have each piece: element `i` is piece `i`.
+   * Empty when we are a seed (libtorrent keeps no piece picker then).
+   * @throws TorrentError NO_METADATA, TORRENT_REMOVED, SESSION_CLOSED
+   */
+  pieceAvailability(): Int32Array {
+    const id = this.#live();
+    const sym = this.#core.native.sym;
+    let rc = sym.btx_torrent_piece_availability(id, availBuf, availBuf.length, out32);
+    if (rc === BUFFER_TOO_SMALL) {
+      availBuf = new Int32Array(out32[0] * 2);
+      rc = sym.btx_torrent_piece_availability(id, availBuf, availBuf.length, out32);
+    }
+    this.#core.check(rc, "pieceAvailability");
+    return availBuf.slice(0, out32[0]);
   }
 }

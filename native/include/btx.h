@@ -252,6 +252,224 @@ BTX_API int32_t btx_torrent_save_resume(btx_torrent t);
 BTX_API int32_t btx_create_torrent(const uint8_t* opts, uint32_t len, uint32_t* out_blob,
                                    uint32_t* out_size);
 
+/* ---- inspection, session control, settings, bulk status ---- */
+
+/* Record lists. Calls that return a variable number of records (peers,
+ * files, the status of every torrent) write them into two caller buffers:
+ * `nums` receives each record's doubles back to back (a fixed count per
+ * record, in the order of the record's index enum), `strs` receives every
+ * record's strings back to back (their byte lengths are among the record's
+ * doubles, so a reader walks both in step). `out` must hold 4 uint32:
+ *   out[0] = records written, out[1] = string bytes written,
+ *   out[2] = doubles needed,  out[3] = string bytes needed.
+ * When either buffer is too small nothing is written, out[0] = out[1] = 0,
+ * and the call returns BTX_E_BUFFER_TOO_SMALL with out[2] and out[3] set:
+ * grow the buffers and call again (the result may have changed by then;
+ * repeat until BTX_OK). Strings are never truncated in record lists. */
+
+/* Extended status record: the BTX_ST_* fields at their usual indices, then
+ * these, in one libtorrent status query. */
+enum {
+  BTX_STX_NEXT_ANNOUNCE = BTX_STATUS_NUM_FIELDS, /* seconds to the next tracker announce */
+  BTX_STX_TOTAL_DOWNLOAD_ALL,   /* bytes received this session, protocol included */
+  BTX_STX_TOTAL_UPLOAD_ALL,     /* bytes sent this session, protocol included */
+  BTX_STX_DOWNLOAD_RATE_ALL,    /* bytes/s received, protocol included */
+  BTX_STX_UPLOAD_RATE_ALL,      /* bytes/s sent, protocol included */
+  BTX_STX_TOTAL_FAILED_BYTES,   /* bytes of pieces that failed the hash check */
+  BTX_STX_TOTAL_REDUNDANT_BYTES,/* bytes downloaded twice (not needed) */
+  BTX_STX_LAST_SEEN_COMPLETE,   /* unix seconds a full copy was last seen, 0 never */
+  BTX_STX_NUM_UPLOADS,          /* peers unchoked by us */
+  BTX_STX_UPLOADS_LIMIT,        /* max unchoked peers, -1 unlimited */
+  BTX_STX_CONNECTIONS_LIMIT,    /* max connections, -1 unlimited */
+  BTX_STX_CONNECT_CANDIDATES,   /* known peers we could connect to */
+  BTX_STX_SEED_RANK,            /* libtorrent's seeding priority (higher first) */
+  BTX_STX_MOVING_STORAGE,       /* 0/1: a storage move is in progress */
+  BTX_STX_ANNOUNCING_TO_TRACKERS, /* 0/1 */
+  BTX_STX_ANNOUNCING_TO_LSD,    /* 0/1 */
+  BTX_STX_ANNOUNCING_TO_DHT,    /* 0/1 */
+  BTX_STX_HAS_INCOMING,         /* 0/1: a peer ever connected to us for it */
+  BTX_STX_NEED_SAVE_RESUME,     /* 0/1: resume data changed since last saved */
+  BTX_STX_STORAGE_MODE,         /* 0 allocate, 1 sparse */
+  BTX_STX_SINCE_UPLOAD,         /* seconds since payload was last sent, -1 never */
+  BTX_STX_SINCE_DOWNLOAD,       /* seconds since payload was last received, -1 never */
+  BTX_STX_FINISHED_SECONDS,     /* seconds finished (all wanted pieces had), all time */
+  BTX_STX_BLOCK_SIZE,           /* bytes per request block (0 without metadata) */
+  BTX_STX_PROGRESS_PPM,         /* progress in millionths */
+  BTX_STX_UP_BANDWIDTH_QUEUE,   /* peers waiting for upload quota */
+  BTX_STX_DOWN_BANDWIDTH_QUEUE, /* peers waiting for download quota */
+  BTX_STX_TRACKER_LEN,          /* byte length of the current tracker URL (4th string) */
+  BTX_STX_TORRENT,              /* the torrent handle the record is about */
+  BTX_STATUS_EX_NUM_FIELDS
+};
+
+/* The extended status record: BTX_STATUS_EX_NUM_FIELDS doubles into nums;
+ * strings name, save path, error text, current tracker URL back to back
+ * into strs (truncated at a UTF-8 boundary to fit strs_cap, like
+ * btx_torrent_status). Costs one libtorrent status query. */
+BTX_API int32_t btx_torrent_status_ex(btx_torrent t, double* nums, uint8_t* strs, uint32_t strs_cap);
+
+/* The extended status record of every torrent of the session (a record
+ * list: BTX_STATUS_EX_NUM_FIELDS doubles per record, BTX_STX_TORRENT names
+ * the torrent; strings as in btx_torrent_status_ex). One libtorrent call
+ * refreshes all of them (session::refresh_torrent_status over a vector the
+ * shim keeps between calls: about 0.7 KiB per torrent). Torrents being
+ * removed are left out. Order: unspecified but stable between calls. */
+BTX_API int32_t btx_session_status_all(btx_session s, double* nums, uint32_t nums_cap, uint8_t* strs,
+                                       uint32_t strs_cap, uint32_t* out);
+
+/* Peers of a torrent (a record list, BTX_PEER_NUM_FIELDS doubles per peer;
+ * strings: address "ip:port" ("[v6]:port"), client name). */
+enum {
+  BTX_PEER_FLAGS = 0,        /* libtorrent peer_info::flags bits (see below) */
+  BTX_PEER_SOURCE,           /* bits: 1 tracker, 2 DHT, 4 PEX, 8 LSD, 16 resume data, 32 incoming */
+  BTX_PEER_CONNECTION_TYPE,  /* 0 BitTorrent, 1 web seed (BEP 19), 2 HTTP seed (BEP 17) */
+  BTX_PEER_DOWNLOAD_RATE,    /* payload bytes/s received from the peer */
+  BTX_PEER_UPLOAD_RATE,      /* payload bytes/s sent to the peer */
+  BTX_PEER_TOTAL_DOWNLOAD,   /* payload bytes received from it (this connection) */
+  BTX_PEER_TOTAL_UPLOAD,     /* payload bytes sent to it (this connection) */
+  BTX_PEER_PROGRESS,         /* 0..1: share of the torrent the peer has */
+  BTX_PEER_NUM_PIECES,       /* pieces the peer has */
+  BTX_PEER_RTT,              /* round-trip time estimate, ms */
+  BTX_PEER_DOWNLOAD_QUEUE,   /* our requests outstanding at the peer */
+  BTX_PEER_UPLOAD_QUEUE,     /* the peer's requests outstanding at us */
+  BTX_PEER_NUM_HASHFAILS,    /* pieces from it that failed the hash check */
+  BTX_PEER_ADDRESS_LEN,
+  BTX_PEER_CLIENT_LEN,
+  BTX_PEER_NUM_FIELDS
+};
+/* BTX_PEER_FLAGS bits (libtorrent peer_info): */
+#define BTX_PEERF_INTERESTING (1u << 0)       /* we want pieces it has */
+#define BTX_PEERF_CHOKED (1u << 1)            /* we choke it */
+#define BTX_PEERF_REMOTE_INTERESTED (1u << 2) /* it wants pieces we have */
+#define BTX_PEERF_REMOTE_CHOKED (1u << 3)     /* it chokes us */
+#define BTX_PEERF_SUPPORTS_EXTENSIONS (1u << 4)
+#define BTX_PEERF_OUTGOING (1u << 5)          /* we opened the connection */
+#define BTX_PEERF_HANDSHAKE (1u << 6)         /* handshake not done yet */
+#define BTX_PEERF_CONNECTING (1u << 7)        /* TCP/uTP connect in progress */
+#define BTX_PEERF_ON_PAROLE (1u << 9)
+#define BTX_PEERF_SEED (1u << 10)             /* it has every piece */
+#define BTX_PEERF_OPTIMISTIC_UNCHOKE (1u << 11)
+#define BTX_PEERF_SNUBBED (1u << 12)
+#define BTX_PEERF_UPLOAD_ONLY (1u << 13)
+#define BTX_PEERF_ENDGAME (1u << 14)
+#define BTX_PEERF_HOLEPUNCHED (1u << 15)
+#define BTX_PEERF_I2P (1u << 16)
+#define BTX_PEERF_UTP (1u << 17)              /* over uTP (else TCP) */
+#define BTX_PEERF_SSL (1u << 18)
+#define BTX_PEERF_RC4 (1u << 19)              /* the stream is RC4-encrypted */
+#define BTX_PEERF_PLAINTEXT_ENCRYPTED (1u << 20) /* encrypted handshake, plaintext payload */
+BTX_API int32_t btx_torrent_peers(btx_torrent t, double* nums, uint32_t nums_cap, uint8_t* strs, uint32_t strs_cap,
+                                  uint32_t* out);
+
+/* Files of a torrent (a record list, BTX_FILE_NUM_FIELDS doubles per file;
+ * string: the path inside the torrent, "/"-separated). BTX_E_NO_METADATA
+ * while the metadata is unknown. flags: BTX_FILES_PRECISE counts the bytes
+ * of downloaded blocks of unfinished pieces too (libtorrent's default,
+ * costlier); without it progress counts only whole verified pieces
+ * (file_progress piece_granularity). BTX_FILES_WITH_PAD includes pad files
+ * (flag bit BTX_FILEF_PAD), which are left out otherwise. */
+enum {
+  BTX_FILE_INDEX = 0,  /* libtorrent file index (pad files count) */
+  BTX_FILE_SIZE,       /* bytes */
+  BTX_FILE_OFFSET,     /* byte offset of the file in the torrent */
+  BTX_FILE_PROGRESS,   /* bytes of it we have */
+  BTX_FILE_PRIORITY,   /* 0 (skip) .. 7 */
+  BTX_FILE_FLAGS,      /* BTX_FILEF_* */
+  BTX_FILE_PATH_LEN,
+  BTX_FILE_NUM_FIELDS
+};
+#define BTX_FILES_PRECISE 1u
+#define BTX_FILES_WITH_PAD 2u
+#define BTX_FILEF_PAD 1u
+#define BTX_FILEF_HIDDEN 2u
+#define BTX_FILEF_EXECUTABLE 4u
+#define BTX_FILEF_SYMLINK 8u
+BTX_API int32_t btx_torrent_files(btx_torrent t, uint32_t flags, double* nums, uint32_t nums_cap, uint8_t* strs,
+                                  uint32_t strs_cap, uint32_t* out);
+
+/* The pieces we have (verified), as a bitfield: bit i is piece i, most
+ * significant bit of each byte first; unused bits of the last byte are 0.
+ * out[0] = piece count, out[1] = bytes (ceil(count / 8)). cap too small:
+ * BTX_E_BUFFER_TOO_SMALL with out[] set. BTX_E_NO_METADATA without
+ * metadata. */
+BTX_API int32_t btx_torrent_pieces(btx_torrent t, uint8_t* buf, uint32_t cap, uint32_t* out);
+
+/* How many connected peers have each piece (libtorrent's piece picker):
+ * out[i] for piece i; *out_count = pieces. A torrent with no piece picker
+ * (a seed) reports 0 pieces. cap (in int32s) too small:
+ * BTX_E_BUFFER_TOO_SMALL with *out_count set. BTX_E_NO_METADATA without
+ * metadata. */
+BTX_API int32_t btx_torrent_piece_availability(btx_torrent t, int32_t* out, uint32_t cap, uint32_t* out_count);
+
+/* Session-wide pause: every torrent stops transferring (their own paused
+ * flags are unchanged) until btx_session_resume(). */
+BTX_API int32_t btx_session_pause(btx_session s);
+BTX_API int32_t btx_session_resume(btx_session s);
+BTX_API int32_t btx_session_is_paused(btx_session s, uint32_t* out);
+
+/* The torrent of this session with the given info-hash: 20 bytes (v1,
+ * SHA-1) or 32 bytes (v2, SHA-256; matched in full). *out = its handle, or
+ * 0 when the session has none. Other lengths: BTX_E_INVALID_ARGUMENT. */
+BTX_API int32_t btx_session_find_torrent(btx_session s, const uint8_t* hash, uint32_t len, btx_torrent* out);
+
+/* Session statistics (libtorrent's performance counters). The names, as a
+ * bencoded list of [name, value index, type (0 counter, 1 gauge)], come
+ * from btx_stats_metrics(). btx_session_post_stats() asks for a snapshot;
+ * it arrives as event "session_stats" (no fields), and the drain that
+ * passes it on keeps it for btx_session_stats(), which writes:
+ *   out[0] = snapshots taken so far (0: none yet; then out[1..] are 0),
+ *   out[1] = when the snapshot was taken, µs since the session opened,
+ *   out[2 + i] = counter value_index i.
+ * *out_count = 2 + counters. cap (doubles) too small: BTX_E_BUFFER_TOO_SMALL
+ * with *out_count set. */
+BTX_API int32_t btx_stats_metrics(uint8_t* buf, uint32_t cap, uint32_t* out_len);
+BTX_API int32_t btx_session_post_stats(btx_session s);
+BTX_API int32_t btx_session_stats(btx_session s, double* out, uint32_t cap, uint32_t* out_count);
+
+/* Saves the session's state (lt::write_session_params_buf) as a blob
+ * (btx_blob_take). flags: BTX_STATE_SETTINGS (non-default settings),
+ * BTX_STATE_DHT (DHT node id and routing table); 0 = both. */
+#define BTX_STATE_SETTINGS 1u
+#define BTX_STATE_DHT 2u
+BTX_API int32_t btx_session_save_state(btx_session s, uint32_t flags, uint32_t* out_blob, uint32_t* out_size);
+
+/* btx_session_open() restoring a saved state first: the state's settings
+ * and DHT state, then `settings` on top. A state that is not a bencoded
+ * dictionary (or whose "settings" / "dht state" entries are not
+ * dictionaries) gives BTX_E_INVALID_ARGUMENT. */
+BTX_API int32_t btx_session_open_state(const uint8_t* settings, uint32_t len, const uint8_t* state,
+                                       uint32_t state_len, uint32_t flags, btx_session* out);
+
+/* Adds many torrents, pipelined: each btx_session_add_post() parses a
+ * bencoded list of add dictionaries (as btx_torrent_add) and hands every
+ * valid one to libtorrent at once (async_add_torrent), so libtorrent adds
+ * them while the caller prepares the next list; btx_session_add_collect()
+ * then waits until libtorrent has processed them all and reports each.
+ * *batch = 0 starts a new batch (its id is written back); pass the id again
+ * to append. Entries are numbered in the order posted. A list that is not
+ * bencoded gives BTX_E_INVALID_ARGUMENT (nothing of it is posted); a bad
+ * entry does not fail the call: it is recorded, not posted.
+ * btx_session_add_collect(): out[i] = entry i's torrent handle (0 when not
+ * added), codes[i] = its status (BTX_OK, BTX_E_INVALID_MAGNET / _TORRENT /
+ * _RESUME / _ARGUMENT for a bad entry, BTX_E_DUPLICATE_TORRENT, BTX_E_ENGINE
+ * when libtorrent refused it). cap = entries out and codes hold (>= the
+ * batch's). The first failure's text is kept as the session's last error.
+ * The batch is gone afterwards (collect it exactly once). */
+BTX_API int32_t btx_session_add_post(btx_session s, const uint8_t* params, uint32_t len, uint32_t* batch);
+BTX_API int32_t btx_session_add_collect(btx_session s, uint32_t batch, btx_torrent* out, int32_t* codes,
+                                        uint32_t cap);
+
+/* Every libtorrent setting, as a bencoded list of [name, type, default]
+ * (type 0 string, 1 integer, 2 boolean; booleans as 0/1), in libtorrent's
+ * order. The same for every session. */
+BTX_API int32_t btx_settings_catalog(uint8_t* buf, uint32_t cap, uint32_t* out_len);
+
+/* Current settings of a session as a bencoded dictionary name -> value
+ * (booleans as 0/1). `names` is a bencoded list of setting names; len 0
+ * means every setting. Unknown names give BTX_E_UNKNOWN_SETTING. */
+BTX_API int32_t btx_session_get_settings(btx_session s, const uint8_t* names, uint32_t len, uint8_t* buf,
+                                         uint32_t cap, uint32_t* out_len);
+
 #ifdef __cplusplus
 }
 #endif

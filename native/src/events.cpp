@@ -293,6 +293,7 @@ extern "C" BTX_API int32_t btx_session_drain(btx_session h, uint8_t* buf, uint32
       }
       write_record(e, static_cast<uint16_t>(a->type()), buf + off);
       forget_if_last(*s, a);
+      btx::capture_stats(*s, a);
       off += size;
       ++count;
       ++s->next_alert;

@@ -4,6 +4,7 @@
 // serves 4095 generations and is then retired, so no handle value is ever
 // issued twice (2^20 slots x 4095 = ~4.3e9 handles per table and process).
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -33,6 +34,7 @@ class HandleTable {
     }
     Slot& s = slots_[idx];
     s.obj = std::move(obj);
+    version_.fetch_add(1, std::memory_order_release);
     return (s.gen << kIndexBits) | (idx + 1);
   }
 
@@ -41,6 +43,16 @@ class HandleTable {
     Slot const* s = find(h);
     return s ? s->obj : nullptr;
   }
+
+  // True while `h` names a live object (no copy of it is made).
+  bool alive(uint32_t h) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return find(h) != nullptr;
+  }
+
+  // Bumped by every insert and release: equal versions mean no handle was
+  // issued or invalidated in between.
+  uint64_t version() const { return version_.load(std::memory_order_acquire); }
 
   // Removes and returns the object; later lookups of `h` find nothing.
   std::shared_ptr<T> release(uint32_t h) {
@@ -56,6 +68,7 @@ class HandleTable {
       ++s->gen;
       free_.push_back((h & kIndexMask) - 1);
     }
+    version_.fetch_add(1, std::memory_order_release);
     return obj;
   }
 
@@ -72,6 +85,7 @@ class HandleTable {
     return &s;
   }
   mutable std::mutex mu_;
+  std::atomic<uint64_t> version_{0};
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_;
 };

@@ -42,15 +42,24 @@ extern "C" BTX_API int32_t btx_version(uint8_t* buf, uint32_t cap, uint32_t* out
 }
 
 extern "C" BTX_API int32_t btx_session_open(uint8_t const* settings, uint32_t len, uint32_t flags, btx_session* out) {
+  return btx_session_open_state(settings, len, nullptr, 0, flags, out);
+}
+
+// btx_session_open with a saved state (session_ctl.cpp reads it): the
+// state's settings first, ours on top; its DHT state goes to the engine.
+extern "C" BTX_API int32_t btx_session_open_state(uint8_t const* settings, uint32_t len, uint8_t const* state,
+                                                  uint32_t state_len, uint32_t flags, btx_session* out) {
   return btx::guard(nullptr, [&]() -> int32_t {
     if (!out) btx::fail(BTX_E_INVALID_ARGUMENT, "out is null");
     if (flags & ~(BTX_SESSION_POSIX_DISK_IO | BTX_SESSION_LOOPBACK_ONLY)) btx::fail(BTX_E_INVALID_ARGUMENT, "unknown session flags");
     auto dict = btx::parse_dict(settings, len, "settings");
-    lt::settings_pack pack;
+    lt::session_params restored = btx::read_state(state, state_len);
+    lt::settings_pack pack = std::move(restored.settings);
     pack.set_int(lt::settings_pack::alert_mask, static_cast<int>(static_cast<std::uint32_t>(kDefaultAlertMask)));
     btx::read_settings(dict, pack);
 
     lt::session_params params(std::move(pack));
+    params.dht_state = std::move(restored.dht_state);
     if (flags & BTX_SESSION_POSIX_DISK_IO) params.disk_io_constructor = lt::posix_disk_io_constructor;
     if (flags & BTX_SESSION_LOOPBACK_ONLY) params.ip_filter = loopback_only_filter();
 

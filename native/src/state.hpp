@@ -43,6 +43,37 @@ struct TorrentEntry {
   bool deleting = false;  // keep the entry until torrent_deleted(_failed)
 };
 
+// The reusable state of btx_session_status_all: libtorrent's status
+// objects (refreshed in place, one engine call for all) and the torrent id
+// of each. Rebuilt only when the session's torrents changed.
+struct StatusCache {
+  std::mutex mu;
+  std::vector<lt::torrent_status> st;
+  std::vector<uint32_t> ids;
+  std::vector<int64_t> real_size;  // bytes of non-pad files; -1 until known
+  uint64_t table_version = ~0ull;  // torrents().version() when ids was built
+  size_t map_size = 0;             // SessionState::torrents.size() then
+};
+
+// The last session_stats alert the drain passed on (btx_session_stats).
+struct StatsSnapshot {
+  std::mutex mu;
+  std::vector<std::int64_t> counters;
+  double time_us = 0;  // when it was taken, µs since the session opened
+  uint64_t seq = 0;    // snapshots taken so far
+};
+
+// Torrents handed to libtorrent by btx_session_add_post, awaiting
+// btx_session_add_collect.
+struct AddBatch {
+  struct Entry {
+    lt::info_hash_t hashes;
+    int32_t code = BTX_OK;  // a parse failure: never handed to libtorrent
+  };
+  std::vector<Entry> entries;
+  std::string first_error;
+};
+
 struct SessionState : std::enable_shared_from_this<SessionState> {
   uint32_t id = 0;
   // `ses` is read under a shared lock of `life`; close takes it exclusively.
@@ -62,6 +93,14 @@ struct SessionState : std::enable_shared_from_this<SessionState> {
   // valid after the torrent object is gone, so late alerts still map.
   std::mutex torrents_mu;
   std::map<lt::torrent_handle, TorrentEntry> torrents;
+
+  // Inspection and session control (status_all.cpp, session_ctl.cpp).
+  lt::time_point opened_at = lt::clock_type::now();
+  StatusCache status_cache;
+  StatsSnapshot stats;
+  std::mutex add_batches_mu;
+  std::map<uint32_t, AddBatch> add_batches;
+  uint32_t next_add_batch = 1;
 };
 
 struct TorrentState {
@@ -121,5 +160,15 @@ std::vector<std::string> dict_str_list(lt::bdecode_node const& d, char const* ke
 
 // Applies a bencoded settings dictionary to a pack (validates every entry).
 void read_settings(lt::bdecode_node const& dict, lt::settings_pack& pack);
+
+// ---- inspection, session control, settings, bulk status
+// A saved session state (btx_session_save_state) read back; len 0 gives
+// default params. Not a bencoded dictionary: BTX_E_INVALID_ARGUMENT.
+lt::session_params read_state(uint8_t const* buf, uint32_t len);
+// The add_torrent_params of one add dictionary (btx_torrent_add's format).
+lt::add_torrent_params read_add_params(lt::bdecode_node const& d);
+// Called by the drain for every alert it passed on: keeps the counters of
+// a session_stats alert for btx_session_stats.
+void capture_stats(SessionState& s, lt::alert const* a);
 
 }  // namespace btx

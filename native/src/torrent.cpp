@@ -17,40 +17,50 @@ void check_span(uint8_t const* buf, uint32_t len, char const* what) {
 
 }  // namespace
 
+namespace btx {
+
+lt::add_torrent_params read_add_params(lt::bdecode_node const& d) {
+  int sources = btx::dict_has(d, "magnet") + btx::dict_has(d, "torrent") + btx::dict_has(d, "resume");
+  if (sources != 1) btx::fail(BTX_E_INVALID_ARGUMENT, "give exactly one of magnet, torrent, resume");
+
+  lt::add_torrent_params atp;
+  lt::error_code ec;
+  if (btx::dict_has(d, "magnet")) {
+    std::string uri = btx::dict_str(d, "magnet");
+    lt::parse_magnet_uri(uri, atp, ec);
+    if (ec) btx::fail(BTX_E_INVALID_MAGNET, "invalid magnet URI: " + ec.message());
+  } else if (btx::dict_has(d, "torrent")) {
+    std::string bytes = btx::dict_str(d, "torrent");
+    auto ti = std::make_shared<lt::torrent_info>(lt::span<char const>(bytes.data(), static_cast<std::ptrdiff_t>(bytes.size())), ec,
+                                                 lt::from_span);
+    if (ec) btx::fail(BTX_E_INVALID_TORRENT, "invalid .torrent: " + ec.message());
+    atp.ti = std::move(ti);
+  } else {
+    std::string bytes = btx::dict_str(d, "resume");
+    atp = lt::read_resume_data(lt::span<char const>(bytes.data(), static_cast<std::ptrdiff_t>(bytes.size())), ec);
+    if (ec) btx::fail(BTX_E_INVALID_RESUME, "invalid resume data: " + ec.message());
+  }
+  std::string save_path = btx::dict_str(d, "save_path");
+  if (!save_path.empty()) atp.save_path = save_path;
+  if (atp.save_path.empty()) btx::fail(BTX_E_INVALID_ARGUMENT, "save_path is required");
+  std::string name = btx::dict_str(d, "name");
+  if (!name.empty()) atp.name = name;
+  auto set = static_cast<uint64_t>(btx::dict_int(d, "flags_set", 0));
+  auto unset = static_cast<uint64_t>(btx::dict_int(d, "flags_unset", 0));
+  atp.flags |= lt::torrent_flags_t(set) | lt::torrent_flags::duplicate_is_error;
+  atp.flags &= ~lt::torrent_flags_t(unset);
+  return atp;
+}
+
+}  // namespace btx
+
 extern "C" BTX_API int32_t btx_torrent_add(btx_session sh, uint8_t const* params, uint32_t len, btx_torrent* out) {
   return btx::with_session(sh, [&](btx::SessionState& ss, lt::session& ses) -> int32_t {
     if (!out) btx::fail(BTX_E_INVALID_ARGUMENT, "out is null");
     check_span(params, len, "add parameters");
     auto d = btx::parse_dict(params, len, "add parameters");
-    int sources = btx::dict_has(d, "magnet") + btx::dict_has(d, "torrent") + btx::dict_has(d, "resume");
-    if (sources != 1) btx::fail(BTX_E_INVALID_ARGUMENT, "give exactly one of magnet, torrent, resume");
-
-    lt::add_torrent_params atp;
+    lt::add_torrent_params atp = btx::read_add_params(d);
     lt::error_code ec;
-    if (btx::dict_has(d, "magnet")) {
-      std::string uri = btx::dict_str(d, "magnet");
-      lt::parse_magnet_uri(uri, atp, ec);
-      if (ec) btx::fail(BTX_E_INVALID_MAGNET, "invalid magnet URI: " + ec.message());
-    } else if (btx::dict_has(d, "torrent")) {
-      std::string bytes = btx::dict_str(d, "torrent");
-      auto ti = std::make_shared<lt::torrent_info>(lt::span<char const>(bytes.data(), static_cast<std::ptrdiff_t>(bytes.size())), ec,
-                                                   lt::from_span);
-      if (ec) btx::fail(BTX_E_INVALID_TORRENT, "invalid .torrent: " + ec.message());
-      atp.ti = std::move(ti);
-    } else {
-      std::string bytes = btx::dict_str(d, "resume");
-      atp = lt::read_resume_data(lt::span<char const>(bytes.data(), static_cast<std::ptrdiff_t>(bytes.size())), ec);
-      if (ec) btx::fail(BTX_E_INVALID_RESUME, "invalid resume data: " + ec.message());
-    }
-    std::string save_path = btx::dict_str(d, "save_path");
-    if (!save_path.empty()) atp.save_path = save_path;
-    if (atp.save_path.empty()) btx::fail(BTX_E_INVALID_ARGUMENT, "save_path is required");
-    std::string name = btx::dict_str(d, "name");
-    if (!name.empty()) atp.name = name;
-    auto set = static_cast<uint64_t>(btx::dict_int(d, "flags_set", 0));
-    auto unset = static_cast<uint64_t>(btx::dict_int(d, "flags_unset", 0));
-    atp.flags |= lt::torrent_flags_t(set) | lt::torrent_flags::duplicate_is_error;
-    atp.flags &= ~lt::torrent_flags_t(unset);
 
     lt::torrent_handle th = ses.add_torrent(std::move(atp), ec);
     if (ec == lt::errors::duplicate_torrent) btx::fail(BTX_E_DUPLICATE_TORRENT, "the torrent is already in the session");
