@@ -395,12 +395,42 @@ export class Session implements AsyncDisposable {
     return [...results.values()].filter((x): x is SavedResumeData => x !== null);
   }
 
+  /**
+   * Pauses the engine and waits until every torrent that was running has
+   * stopped: libtorrent posts torrent_paused once a torrent's disk jobs are
+   * done, so no piece completes after this (and after the resume data).
+   */
+  async #pauseAll(): Promise<void> {
+    const core = this.#core;
+    const running = new Set([...core.torrents.values()].filter((t) => !t.removed && !t.flags().paused));
+    const stream = core.hub.subscribe({ types: ["torrent_paused", "torrent_removed"] });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      core.check(core.native.sym.btx_session_pause(core.handle), "close");
+      // A safety net only (a lost alert must not hang close()); normally the events end the wait.
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, PAUSE_TIMEOUT_MS);
+      });
+      const stopped = (async () => {
+        while (running.size > 0) {
+          const r = await stream.next();
+          if (r.done) return;
+          running.delete((r.value as { torrent?: Torrent }).torrent as Torrent);
+        }
+      })();
+      await Promise.race([stopped, timeout]);
+    } finally {
+      clearTimeout(timer);
+      await stream.return();
+    }
+  }
+
   async #closeWith(o: { saveResumeData?: CloseOptions["saveResumeData"]; onlyIfModified?: boolean }): Promise<void> {
     const errors: unknown[] = [];
     const save = o.saveResumeData;
     if (save && !this.#core.closed) {
       try {
-        this.#core.check(this.#core.native.sym.btx_session_pause(this.#core.handle), "close");
+        await this.#pauseAll();
         for (const r of await this.#saveAll(!o.onlyIfModified)) {
           if (r.error) {
             errors.push(r.error);
@@ -424,3 +454,4 @@ export class Session implements AsyncDisposable {
 
 // ---- torrent control
 const RESUME = { FLUSH: 1, INFO_DICT: 2, ONLY_IF_MODIFIED: 4 } as const;
+const PAUSE_TIMEOUT_MS = 10_000;

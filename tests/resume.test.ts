@@ -150,6 +150,15 @@ describe("resume data", () => {
 
       const saved = new Map<Torrent, Uint8Array>();
       let piecesAtSave = -1;
+      const late: number[] = [];
+      const after = session.events({ types: ["piece_finished", "save_resume_data"] });
+      const watching = (async () => {
+        let saved = false;
+        for await (const ev of after) {
+          if (ev.type === "save_resume_data" && ev.torrent === t) saved = true;
+          if (ev.type === "piece_finished" && saved) late.push(ev.piece);
+        }
+      })();
       await session.close({
         saveResumeData: async (torrent, bytes) => {
           if (torrent === t) piecesAtSave = torrent.status().numPieces;
@@ -160,6 +169,8 @@ describe("resume data", () => {
       assert.equal(session.closed, true);
       assert.deepEqual(new Set(saved.keys()), new Set([t, m]), "every torrent was handed over");
       assert.ok(piecesAtSave >= 3);
+      await watching; // the stream ends with the session
+      assert.deepEqual(late, [], "pieces completed after the resume data was taken");
 
       // Both come back in a new session; the download one has exactly what it had.
       await using next = await openIsolated();
