@@ -22,6 +22,21 @@ export { type AddOptions, Session, type SessionOptions, type SettingValue } from
 export { type InfoHash, Torrent, type TorrentStatus } from "./src/torrent.ts";
 export { type CreatedTorrent, createTorrent, type CreateTorrentOptions } from "./src/create.ts";
 export { type ErrorCode, TorrentError } from "./src/errors.ts";
+export type {
+  AddFlags,
+  CloseOptions,
+  MovePolicy,
+  Priority,
+  ReannounceOptions,
+  SaveAllOptions,
+  SavedResumeData,
+  SettableFlags,
+  TorrentFlags,
+  TrackerEndpoint,
+  TrackerEntry,
+  TrackerInfo,
+  TrackerStatus,
+} from "./src/control.ts";
 export {
   type About,
   ALERT_TYPES,

@@ -8,8 +8,15 @@ interface BunFfi {
 }
 const BTX_OK = 0;
 const BTX_E_TIMEOUT = 9;
+// The worker's global scope (typed without the WebWorker lib, which the
+// main program's type check does not load).
+const scope = globalThis as unknown as {
+  onmessage: ((e: MessageEvent) => void) | null;
+  postMessage(message: unknown): void;
+};
+const postMessage = (m: unknown) => scope.postMessage(m);
 
-self.onmessage = async (e: MessageEvent) => {
+scope.onmessage = async (e: MessageEvent) => {
   const { path, session } = e.data as { path: string; session: number };
   const ffi: BunFfi = await import(["bun", "ffi"].join(":"));
   const lib = ffi.dlopen(path, { btx_session_wait: { args: ["u32", "i32"], returns: "i32" } });

@@ -270,6 +270,105 @@ export const symbols = {
     ],
     result: "i32",
   },
+  // ---- torrent control
+  btx_torrent_force_recheck: { parameters: ["u32" /* btx_torrent */], result: "i32" },
+  btx_torrent_force_reannounce: {
+    parameters: ["u32", /* btx_torrent */ "i32", /* seconds */ "i32", /* tracker_index */ "u32" /* flags */],
+    result: "i32",
+  },
+  btx_torrent_scrape: { parameters: ["u32", /* btx_torrent */ "i32" /* tracker_index */], result: "i32" },
+  btx_torrent_clear_error: { parameters: ["u32" /* btx_torrent */], result: "i32" },
+  btx_torrent_move_storage: {
+    parameters: ["u32", /* btx_torrent */ "buffer", /* const uint8_t* path */ "u32", /* len */ "u32" /* policy */],
+    result: "i32",
+  },
+  btx_torrent_rename_file: {
+    parameters: ["u32", /* btx_torrent */ "i32", /* index */ "buffer", /* const uint8_t* name */ "u32" /* len */],
+    result: "i32",
+  },
+  btx_torrent_flags: { parameters: ["u32", /* btx_torrent */ "buffer" /* uint32_t out[2] */], result: "i32" },
+  btx_torrent_set_flags: {
+    parameters: ["u32", /* btx_torrent */ "u32", /* flags */ "u32" /* mask */],
+    result: "i32",
+  },
+  btx_torrent_file_priority: {
+    parameters: ["u32", /* btx_torrent */ "i32", /* index */ "buffer" /* uint32_t* out */],
+    result: "i32",
+  },
+  btx_torrent_set_file_priority: {
+    parameters: ["u32", /* btx_torrent */ "i32", /* index */ "u32" /* priority */],
+    result: "i32",
+  },
+  btx_torrent_file_priorities: {
+    parameters: [
+      "u32",
+      /* btx_torrent */ "buffer",
+      /* uint8_t* buf */ "u32",
+      /* cap */ "buffer", /* uint32_t* out_count */
+    ],
+    result: "i32",
+  },
+  btx_torrent_set_file_priorities: {
+    parameters: ["u32", /* btx_torrent */ "buffer", /* const uint8_t* priorities */ "u32" /* count */],
+    result: "i32",
+  },
+  btx_torrent_piece_priority: {
+    parameters: ["u32", /* btx_torrent */ "i32", /* index */ "buffer" /* uint32_t* out */],
+    result: "i32",
+  },
+  btx_torrent_set_piece_priority: {
+    parameters: ["u32", /* btx_torrent */ "i32", /* index */ "u32" /* priority */],
+    result: "i32",
+  },
+  btx_torrent_limits: { parameters: ["u32", /* btx_torrent */ "buffer" /* int32_t out[4] */], result: "i32" },
+  btx_torrent_set_limit: {
+    parameters: ["u32", /* btx_torrent */ "u32", /* which */ "i32" /* value */],
+    result: "i32",
+  },
+  btx_torrent_set_piece_deadline: {
+    parameters: ["u32", /* btx_torrent */ "i32", /* piece */ "i32", /* ms */ "u32" /* flags */],
+    result: "i32",
+  },
+  btx_torrent_reset_piece_deadline: { parameters: ["u32", /* btx_torrent */ "i32" /* piece */], result: "i32" },
+  btx_torrent_clear_piece_deadlines: { parameters: ["u32" /* btx_torrent */], result: "i32" },
+  btx_torrent_queue_position: {
+    parameters: ["u32", /* btx_torrent */ "buffer" /* int32_t* out */],
+    result: "i32",
+  },
+  btx_torrent_queue: {
+    parameters: ["u32", /* btx_torrent */ "u32", /* op */ "i32" /* position */],
+    result: "i32",
+  },
+  btx_torrent_trackers: {
+    parameters: ["u32", /* btx_torrent */ "buffer", /* uint32_t* out_blob */ "buffer" /* uint32_t* out_size */],
+    result: "i32",
+  },
+  btx_torrent_add_tracker: {
+    parameters: ["u32", /* btx_torrent */ "buffer", /* const uint8_t* url */ "u32", /* len */ "u32" /* tier */],
+    result: "i32",
+  },
+  btx_torrent_replace_trackers: {
+    parameters: ["u32", /* btx_torrent */ "buffer", /* const uint8_t* list */ "u32" /* len */],
+    result: "i32",
+  },
+  btx_torrent_web_seeds: {
+    parameters: ["u32", /* btx_torrent */ "buffer", /* uint32_t* out_blob */ "buffer" /* uint32_t* out_size */],
+    result: "i32",
+  },
+  btx_torrent_add_web_seed: {
+    parameters: ["u32", /* btx_torrent */ "buffer", /* const uint8_t* url */ "u32" /* len */],
+    result: "i32",
+  },
+  btx_torrent_remove_web_seed: {
+    parameters: ["u32", /* btx_torrent */ "buffer", /* const uint8_t* url */ "u32" /* len */],
+    result: "i32",
+  },
+  btx_torrent_need_save_resume: {
+    parameters: ["u32", /* btx_torrent */ "buffer" /* uint32_t* out */],
+    result: "i32",
+  },
+  btx_torrent_save_resume_flags: { parameters: ["u32", /* btx_torrent */ "u32" /* flags */], result: "i32" },
+  btx_torrent_flush_cache: { parameters: ["u32" /* btx_torrent */], result: "i32" },
 } as const;
 
 /** The symbol table's shape. */

@@ -198,8 +198,8 @@ export interface EventFields {
   scrape_failed: About & { url: string; error: string };
   /** Resume data asked for with `torrent.saveResumeData()`. */
   save_resume_data: About & { resumeData: Uint8Array };
-  /** Saving resume data failed. */
-  save_resume_data_failed: About & { error: string };
+  /** Saving resume data failed (`notModified` 1: skipped as unchanged, when only changed ones were asked for). */
+  save_resume_data_failed: About & { error: string; notModified: number };
   /** The torrent's files moved from `oldPath` to `path`. */
   storage_moved: About & { path: string; oldPath: string };
   /** Moving the torrent's files failed. */
@@ -218,6 +218,13 @@ export interface EventFields {
   listen_failed: NotAbout & { port: number; address: string; error: string };
   /** libtorrent's alert queue overflowed: `dropped` names the types lost. */
   alerts_dropped: NotAbout & { types: number; dropped: string };
+  // ---- torrent control
+  /** Renaming file index `file` failed. */
+  file_rename_failed: About & { file: number; error: string };
+  /** Piece `piece` (`size` bytes) is had, after `setPieceDeadline(…, { alertWhenAvailable: true })`; `error` when reading it failed. */
+  read_piece: About & { piece: number; size: number; error: string };
+  /** The web seed at `url` failed or sent a message (`error`). */
+  url_seed: About & { url: string; error: string };
   /** A slow consumer's queue overflowed: `count` events were not delivered to it. */
   events_dropped: NotAbout & { count: number };
 }

@@ -15,7 +15,16 @@ import { parse } from "./_validate.ts";
 import { bencode, type BValue } from "./bencode.ts";
 import { TorrentError } from "./errors.ts";
 import type { EventFilter, EventStream } from "./events.ts";
-import { FLAG, Torrent } from "./torrent.ts";
+import { FLAG, type InfoHash, Torrent, torrentId as tid } from "./torrent.ts";
+import {
+  type AddFlags,
+  AddFlagsShape,
+  type CloseOptions,
+  CloseSchema,
+  flagMasks,
+  type SaveAllOptions,
+  type SavedResumeData,
+} from "./control.ts";
 
 /** A libtorrent setting value: string, integer or boolean, by the setting's type. */
 export type SettingValue = string | number | boolean;
@@ -48,13 +57,25 @@ export interface SessionOptions {
   state?: Uint8Array;
 }
 
-/** Options of {@link Session.add}: exactly one of `magnet`, `torrent`, `resume`. */
-export interface AddOptions {
+/**
+ * Options of {@link Session.add}: exactly one of `magnet`, `torrent`,
+ * `torrentFile`, `infoHash`, `resume`; mode flags (`sequential`,
+ * `autoManaged`, …) are set (true) or cleared (false) when given.
+ */
+export interface AddOptions extends AddFlags {
   /** A magnet URI (BEP 9): the metadata is fetched from peers. */
   magnet?: string;
   /** The bytes of a .torrent file. */
   torrent?: Uint8Array;
-  /** Resume data from `torrent.saveResumeData()`. */
+  /** The path of a .torrent file (read by the engine; at most 10 MB). */
+  torrentFile?: string;
+  /**
+   * An info-hash alone: 40 hex characters (v1, SHA-1), 64 (v2, SHA-256),
+   * or both as `{ v1, v2 }`. The metadata is fetched from peers (found by
+   * DHT, trackers you add, or `connectPeer()`).
+   */
+  infoHash?: string | InfoHash;
+  /** Resume data from `torrent.saveResumeData()` or `session.saveAllResumeData()`. */
   resume?: Uint8Array;
   /** Directory the torrent's files go in (required unless in the resume data). */
   savePath?: string;
@@ -77,16 +98,35 @@ const SessionOptionsSchema = z.object({
   state: z.instanceof(Uint8Array).optional(),
 }).strict();
 
+const HEX40 = /^[0-9a-fA-F]{40}$/, HEX64 = /^[0-9a-fA-F]{64}$/;
+const InfoHashSchema = z.union([
+  z.string().regex(/^([0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/, "must be 40 (v1) or 64 (v2) hex characters"),
+  z.object({
+    v1: z.string().regex(HEX40, "must be 40 hex characters").optional(),
+    v2: z.string().regex(HEX64, "must be 64 hex characters").optional(),
+  }).strict().refine((o) => o.v1 !== undefined || o.v2 !== undefined, "give v1, v2 or both"),
+]);
+
 const AddSchema = z.object({
   magnet: z.string().optional(),
   torrent: z.instanceof(Uint8Array).optional(),
+  torrentFile: z.string().min(1).optional(),
+  infoHash: InfoHashSchema.optional(),
   resume: z.instanceof(Uint8Array).optional(),
   savePath: z.string().min(1).optional(),
   paused: z.boolean().optional(),
   name: z.string().optional(),
-}).strict().refine((o) => [o.magnet, o.torrent, o.resume].filter((x) => x !== undefined).length === 1, {
-  message: "give exactly one of magnet, torrent, resume",
-}).refine((o) => o.resume !== undefined || o.savePath !== undefined, { message: "savePath is required" });
+  ...AddFlagsShape,
+}).strict().refine(
+  (o) => [o.magnet, o.torrent, o.torrentFile, o.infoHash, o.resume].filter((x) => x !== undefined).length === 1,
+  { message: "give exactly one of magnet, torrent, torrentFile, infoHash, resume" },
+).refine((o) => o.resume !== undefined || o.savePath !== undefined, { message: "savePath is required" });
+
+function unhex(h: string): Uint8Array {
+  const out = new Uint8Array(h.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(h.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
 
 /**
  * The shim's add dictionary (btx_torrent_add) for validated add options.
@@ -94,15 +134,21 @@ const AddSchema = z.object({
  */
 function addDict(o: z.output<typeof AddSchema>, paths?: Map<string, string>): Record<string, BValue | undefined> {
   // Explicit control by default: not auto-managed, started unless paused.
-  let set = 0, unset = FLAG.autoManaged;
-  if (o.paused) set |= FLAG.paused;
+  const { magnet, torrent, torrentFile, infoHash, resume, savePath, paused, name, ...modes } = o;
+  const m = flagMasks(modes);
+  let set = m.set, unset = m.clear | (modes.autoManaged ? 0 : FLAG.autoManaged);
+  if (paused) set |= FLAG.paused;
   else unset |= FLAG.paused;
+  const ih = typeof infoHash === "string" ? (infoHash.length === 40 ? { v1: infoHash } : { v2: infoHash }) : infoHash;
   return {
-    magnet: o.magnet,
-    torrent: o.torrent,
-    resume: o.resume,
-    save_path: o.savePath === undefined ? undefined : resolvePath(o.savePath, paths),
-    name: o.name,
+    magnet,
+    torrent,
+    torrent_file: torrentFile === undefined ? undefined : resolvePath(torrentFile, paths),
+    info_hash_v1: ih?.v1 === undefined ? undefined : unhex(ih.v1),
+    info_hash_v2: ih?.v2 === undefined ? undefined : unhex(ih.v2),
+    resume,
+    save_path: savePath === undefined ? undefined : resolvePath(savePath, paths),
+    name,
     flags_set: set,
     flags_unset: unset,
   };
@@ -350,10 +396,35 @@ export class Session implements AsyncDisposable {
 
   /**
    * Closes the session: delivers pending events, ends every event stream,
-   * pauses and destroys the engine (joining its threads). Idempotent.
+   * pauses and destroys the engine (joining its threads). Idempotent: a
+   * second call returns the first call's promise (its options are ignored).
+   *
+   * With `saveResumeData`, first pauses the whole session (no torrent's own
+   * paused flag changes, so the saved state is the running state), saves
+   * every torrent's resume data with pending pieces flushed to disk, and
+   * awaits your callback for each — so nothing downloaded is lost. Re-add
+   * each later with `session.add({ resume })`.
+   *
+   * @example Persist every torrent on close
+   * ```ts
+   * import { Session } from "./mod.ts";
+   * import { writeFileSync } from "node:fs";
+   * const session = await Session.open({ profile: "isolated" });
+   * await session.close({
+   *   saveResumeData: (t, bytes) => writeFileSync(`/tmp/${t.infoHash.v1 ?? t.infoHash.v2}.resume`, bytes),
+   * });
+   * ```
+   * @throws TorrentError INVALID_ARGUMENT for bad options; the callback's own error (after closing)
    */
-  close(): Promise<void> {
-    this.#closing ??= this.#core.close();
+  close(options: CloseOptions = {}): Promise<void> {
+    if (!this.#closing) {
+      try {
+        const o = parse(CloseSchema, options, "close");
+        this.#closing = this.#closeWith(o);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
     return this.#closing;
   }
 
@@ -559,4 +630,126 @@ export class Session implements AsyncDisposable {
     await Promise.all(added.filter((t) => t !== undefined).map((t) => t.remove()));
     throw error;
   }
+
+  // ---- torrent control
+
+  /**
+   * Saves resume data of every torrent whose state changed since its last
+   * save (or every torrent, with `all`), pending pieces flushed to disk
+   * first. Resolves with one entry per torrent asked: `resumeData` (pass it
+   * as `resume` to `add()` later) or `error`. Torrents removed meanwhile
+   * come back with error TORRENT_REMOVED.
+   * @throws TorrentError SESSION_CLOSED, INVALID_ARGUMENT
+   */
+  async saveAllResumeData(options: SaveAllOptions = {}): Promise<SavedResumeData[]> {
+    this.#core.ensureOpen();
+    const o = parse(z.object({ all: z.boolean().optional() }).strict(), options, "saveAllResumeData");
+    return await this.#saveAll(o.all ?? false);
+  }
+
+  async #saveAll(all: boolean): Promise<SavedResumeData[]> {
+    const core = this.#core;
+    const sym = core.native.sym;
+    const flags = RESUME.FLUSH | RESUME.INFO_DICT | (all ? 0 : RESUME.ONLY_IF_MODIFIED);
+    const stream = core.hub.subscribe({ types: ["save_resume_data", "save_resume_data_failed", "torrent_removed"] });
+    const results = new Map<Torrent, SavedResumeData | null>();
+    try {
+      for (const t of core.torrents.values()) {
+        if (t.removed) continue;
+        const rc = sym.btx_torrent_save_resume_flags(tid(t), flags);
+        if (rc === 0) results.set(t, null);
+        else if (rc !== 1 /* BAD_HANDLE: removed underneath */) core.check(rc, "saveAllResumeData");
+      }
+      let pending = results.size;
+      while (pending > 0) {
+        const r = await stream.next();
+        if (r.done) {
+          for (const [t, v] of results) {
+            if (v === null) {
+              results.set(t, { torrent: t, error: new TorrentError("SESSION_CLOSED", "the session closed first") });
+            }
+          }
+          break;
+        }
+        const ev = r.value;
+        const t = (ev as { torrent?: Torrent }).torrent;
+        if (!t || results.get(t) !== null) continue;
+        if (ev.type === "save_resume_data") {
+          results.set(t, { torrent: t, resumeData: ev.resumeData });
+        } else if (ev.type === "save_resume_data_failed") {
+          if (ev.notModified) results.delete(t);
+          else {results.set(t, {
+              torrent: t,
+              error: new TorrentError("ENGINE", `saving resume data failed: ${ev.error}`),
+            });}
+        } else {
+          results.set(t, { torrent: t, error: new TorrentError("TORRENT_REMOVED", "the torrent was removed") });
+        }
+        pending--;
+      }
+    } finally {
+      await stream.return();
+    }
+    return [...results.values()].filter((x): x is SavedResumeData => x !== null);
+  }
+
+  /**
+   * Pauses the engine and waits until every torrent that was running has
+   * stopped: libtorrent posts torrent_paused once a torrent's disk jobs are
+   * done, so no piece completes after this (and after the resume data).
+   */
+  async #pauseAll(): Promise<void> {
+    const core = this.#core;
+    const running = new Set([...core.torrents.values()].filter((t) => !t.removed && !t.flags().paused));
+    const stream = core.hub.subscribe({ types: ["torrent_paused", "torrent_removed"] });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      core.check(core.native.sym.btx_session_pause(core.handle), "close");
+      // A safety net only (a lost alert must not hang close()); normally the events end the wait.
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, PAUSE_TIMEOUT_MS);
+      });
+      const stopped = (async () => {
+        while (running.size > 0) {
+          const r = await stream.next();
+          if (r.done) return;
+          running.delete((r.value as { torrent?: Torrent }).torrent as Torrent);
+        }
+      })();
+      await Promise.race([stopped, timeout]);
+    } finally {
+      clearTimeout(timer);
+      await stream.return();
+    }
+  }
+
+  async #closeWith(o: { saveResumeData?: CloseOptions["saveResumeData"]; onlyIfModified?: boolean }): Promise<void> {
+    const errors: unknown[] = [];
+    const save = o.saveResumeData;
+    if (save && !this.#core.closed) {
+      try {
+        await this.#pauseAll();
+        for (const r of await this.#saveAll(!o.onlyIfModified)) {
+          if (r.error) {
+            errors.push(r.error);
+            continue;
+          }
+          try {
+            await save(r.torrent, r.resumeData);
+          } catch (e) {
+            errors.push(e);
+          }
+        }
+      } catch (e) {
+        errors.push(e);
+      }
+    }
+    await this.#core.close();
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) throw new AggregateError(errors, `close: ${errors.length} torrents' resume data not saved`);
+  }
 }
+
+// ---- torrent control
+const RESUME = { FLUSH: 1, INFO_DICT: 2, ONLY_IF_MODIFIED: 4 } as const;
+const PAUSE_TIMEOUT_MS = 10_000;

@@ -4,7 +4,7 @@
  * @module
  */
 import type { SessionCore } from "./_core.ts";
-import { bytes, hex, out32 } from "./_native.ts";
+import { bytes, hex, out32, takeBlob, utf8 } from "./_native.ts";
 import { TorrentError } from "./errors.ts";
 import type { EventFilter, EventStream, TorrentEvent, TorrentState } from "./events.ts";
 import { decodeStatus, ST } from "./_status.ts";
@@ -12,6 +12,29 @@ import { RecordBuffers } from "./_records.ts";
 import { decodeFiles, decodePeers, type FileEntry, type PeerInfo, PieceSet } from "./inspect.ts";
 import { z } from "zod";
 import { parse } from "./_validate.ts";
+import { bdecode, type BDecoded, bencode } from "./bencode.ts";
+import { resolve } from "node:path";
+import {
+  decodeTrackers,
+  FLAG_BITS,
+  flagMasks,
+  flagsOf,
+  IndexSchema,
+  LimitSchema,
+  type MovePolicy,
+  type Priority,
+  PrioritySchema,
+  type ReannounceOptions,
+  type SettableFlags,
+  SettableFlagsSchema,
+  TierSchema,
+  type TorrentFlags,
+  type TrackerEntry,
+  TrackerEntrySchema,
+  type TrackerInfo,
+  TrackerUrl,
+  WebSeedUrl,
+} from "./control.ts";
 
 /** A torrent's info-hashes, lowercase hex: v1 (SHA-1, 40 chars), v2 (SHA-256, 64 chars). */
 export interface InfoHash {
@@ -161,16 +184,7 @@ export interface TorrentStatus {
 }
 
 /** libtorrent torrent_flags bits (torrent_flags.hpp). @internal */
-export const FLAG = {
-  seedMode: 1 << 0,
-  uploadMode: 1 << 1,
-  shareMode: 1 << 2,
-  applyIpFilter: 1 << 3,
-  paused: 1 << 4,
-  autoManaged: 1 << 5,
-  superSeeding: 1 << 8,
-  sequential: 1 << 9,
-} as const;
+export const FLAG = FLAG_BITS;
 
 const statusNums = new Float64Array(ST.COUNT);
 const statusStrs = new Uint8Array(16384);
@@ -195,6 +209,28 @@ const BUFFER_TOO_SMALL = 8;
 const inspectBufs = new RecordBuffers(64 * 15, 4096);
 let bitfieldBuf = new Uint8Array(1024);
 let availBuf = new Int32Array(4096);
+
+// ---- torrent control
+let idOf: (t: Torrent) => number;
+/** The native handle of `t` (no liveness check). @internal */
+export function torrentId(t: Torrent): number {
+  return idOf(t);
+}
+const BTX_E_BUFFER_TOO_SMALL = 8;
+const LIMIT = { UPLOAD: 0, DOWNLOAD: 1, CONNECTIONS: 2, UPLOADS: 3 } as const;
+const QUEUE = { SET: 0, UP: 1, DOWN: 2, TOP: 3, BOTTOM: 4 } as const;
+const MOVE_POLICY: Record<MovePolicy, number> = { replace: 0, keep: 1, fail: 2 };
+const limitBuf = new Int32Array(4);
+const queueBuf = new Int32Array(1);
+let prioBuf = new Uint8Array(256);
+const ReannounceSchema = z.object({
+  seconds: z.number().int().min(0).max(0x7fffffff).optional(),
+  trackerIndex: z.number().int().min(-1).max(0x7fffffff).optional(),
+  ignoreMinInterval: z.boolean().optional(),
+}).strict();
+const ScrapeSchema = z.object({ trackerIndex: z.number().int().min(-1).max(0x7fffffff).optional() }).strict();
+const MoveSchema = z.object({ policy: z.enum(["replace", "keep", "fail"]).optional() }).strict();
+const DeadlineSchema = z.object({ alertWhenAvailable: z.boolean().optional() }).strict();
 
 /**
  * A torrent in a session. Get one from `session.add()`; the same object
@@ -394,5 +430,446 @@ export class Torrent {
     }
     this.#core.check(rc, "pieceAvailability");
     return availBuf.slice(0, out32[0]);
+  }
+
+  // ---- torrent control
+
+  static {
+    idOf = (t) => t.#id;
+  }
+
+  /** Calls a control function of the shim; throws its error as a TorrentError. */
+  #call(what: string, fn: (id: number) => number): void {
+    const id = this.#live();
+    this.#core.check(fn(id), what);
+  }
+
+  /**
+   * Drops every peer and checks the files on disk against the piece hashes
+   * again; pieces that fail are downloaded again. Event `torrent_checked`
+   * when done.
+   * @throws TorrentError NO_METADATA, TORRENT_REMOVED, SESSION_CLOSED
+   */
+  forceRecheck(): void {
+    this.#call("forceRecheck", (id) => this.#core.native.sym.btx_torrent_force_recheck(id));
+  }
+
+  /**
+   * Announces to the trackers now (or in `seconds`). Events
+   * `tracker_announce`, then `tracker_reply` or `tracker_error`.
+   * @throws TorrentError INVALID_ARGUMENT (trackerIndex out of range, …), TORRENT_REMOVED, SESSION_CLOSED
+   */
+  forceReannounce(options: ReannounceOptions = {}): void {
+    const o = parse(ReannounceSchema, options, "forceReannounce");
+    this.#call(
+      "forceReannounce",
+      (id) =>
+        this.#core.native.sym.btx_torrent_force_reannounce(
+          id,
+          o.seconds ?? 0,
+          o.trackerIndex ?? -1,
+          o.ignoreMinInterval ? 1 : 0,
+        ),
+    );
+  }
+
+  /**
+   * Asks the trackers (or the one at `trackerIndex`) for swarm counts.
+   * Events `scrape_reply` (then `status().numComplete` / `numIncomplete`
+   * hold the counts) or `scrape_failed`.
+   * @throws TorrentError INVALID_ARGUMENT, TORRENT_REMOVED, SESSION_CLOSED
+   */
+  scrape(options: { trackerIndex?: number } = {}): void {
+    const o = parse(ScrapeSchema, options, "scrape");
+    this.#call("scrape", (id) => this.#core.native.sym.btx_torrent_scrape(id, o.trackerIndex ?? -1));
+  }
+
+  /** Clears the torrent's error (`status().error`) so it can run again. */
+  clearError(): void {
+    this.#call("clearError", (id) => this.#core.native.sym.btx_torrent_clear_error(id));
+  }
+
+  /**
+   * Moves the torrent's files to directory `path`; works mid-download.
+   * Resolves with the new save path when libtorrent is done.
+   * @param path directory (created when missing)
+   * @throws TorrentError INVALID_ARGUMENT; ENGINE when the move failed (the files stay where they were)
+   */
+  async moveStorage(path: string, options: { policy?: MovePolicy } = {}): Promise<string> {
+    const p = parse(z.string().min(1), path, "moveStorage");
+    const o = parse(MoveSchema, options, "moveStorage");
+    const id = this.#live();
+    const b = bytes(resolve(p));
+    this.#core.check(
+      this.#core.native.sym.btx_torrent_move_storage(id, b, b.length, MOVE_POLICY[o.policy ?? "replace"]),
+      "moveStorage",
+    );
+    // Events are dispatched on a later turn of the event loop: waiting after the call misses nothing.
+    const ev = await this.#core.waitFor<TorrentEvent & { type: "storage_moved" }>(
+      (ev) => ev.type === "storage_moved" && ev.torrent === this,
+      (ev) =>
+        ev.type === "storage_moved_failed" && ev.torrent === this
+          ? new TorrentError("ENGINE", `moving the files failed: ${ev.error}${ev.file ? ` (${ev.file})` : ""}`)
+          : undefined,
+    );
+    return ev.path;
+  }
+
+  /**
+   * Renames file `index` to `newName` (a path relative to the save path,
+   * or absolute). Resolves with the new name when done.
+   * @param index file index (pad files included), 0..files-1
+   * @throws TorrentError INVALID_ARGUMENT, NO_METADATA; ENGINE when the rename failed
+   */
+  async renameFile(index: number, newName: string): Promise<string> {
+    const i = parse(IndexSchema, index, "renameFile: index");
+    const n = parse(z.string().min(1), newName, "renameFile: newName");
+    const id = this.#live();
+    const b = bytes(n);
+    this.#core.check(this.#core.native.sym.btx_torrent_rename_file(id, i, b, b.length), "renameFile");
+    const ev = await this.#core.waitFor<TorrentEvent & { type: "file_renamed" }>(
+      (ev) => ev.type === "file_renamed" && ev.torrent === this && ev.file === i,
+      (ev) =>
+        ev.type === "file_rename_failed" && ev.torrent === this && ev.file === i
+          ? new TorrentError("ENGINE", `renaming file ${i} failed: ${ev.error}`)
+          : undefined,
+    );
+    return ev.newName;
+  }
+
+  /** The torrent's mode flags. */
+  flags(): TorrentFlags {
+    this.#call("flags", (id) => this.#core.native.sym.btx_torrent_flags(id, out32));
+    return flagsOf(out32[0]);
+  }
+
+  /**
+   * Sets (true) or clears (false) each flag given; the others stay.
+   * @throws TorrentError INVALID_ARGUMENT (an unknown flag, or seedMode: true), TORRENT_REMOVED, SESSION_CLOSED
+   */
+  setFlags(flags: SettableFlags): void {
+    const o = parse(SettableFlagsSchema, flags, "setFlags");
+    const { set, clear } = flagMasks(o);
+    this.#call("setFlags", (id) => this.#core.native.sym.btx_torrent_set_flags(id, set, set | clear));
+  }
+
+  /**
+   * File `index`'s priority (0 = skip … 4 = default … 7 = top).
+   * @throws TorrentError INVALID_ARGUMENT (index out of range), NO_METADATA
+   */
+  filePriority(index: number): Priority {
+    const i = parse(IndexSchema, index, "filePriority");
+    this.#call("filePriority", (id) => this.#core.native.sym.btx_torrent_file_priority(id, i, out32));
+    return out32[0] as Priority;
+  }
+
+  /**
+   * Sets file `index`'s priority; 0 means the file is not downloaded.
+   * Resolves once libtorrent applied it (a round trip to its disk thread;
+   * `filePriority()` reads the applied value) or a later call superseded it.
+   * @throws TorrentError INVALID_ARGUMENT (index or priority out of range), NO_METADATA; ENGINE on a disk error
+   */
+  async setFilePriority(index: number, priority: Priority): Promise<void> {
+    const i = parse(IndexSchema, index, "setFilePriority: index");
+    const p = parse(PrioritySchema, priority, "setFilePriority: priority");
+    const want = this.#prioPending > 0 && this.#prioWanted ? [...this.#prioWanted] : undefined;
+    this.#call("setFilePriority", (id) => this.#core.native.sym.btx_torrent_set_file_priority(id, i, p));
+    const base = want ?? this.#appliedPriorities();
+    base[i] = p;
+    await this.#prioritiesApplied(base);
+  }
+
+  /**
+   * Every file's priority, by file index (pad files included).
+   * @throws TorrentError NO_METADATA
+   */
+  filePriorities(): Priority[] {
+    return this.#appliedPriorities() as Priority[];
+  }
+
+  /**
+   * Sets every file's priority: one entry per file, in file-index order.
+   * Resolves once libtorrent applied them (see `setFilePriority()`).
+   * @throws TorrentError INVALID_ARGUMENT (wrong length, priority out of range), NO_METADATA; ENGINE on a disk error
+   */
+  async setFilePriorities(priorities: readonly Priority[]): Promise<void> {
+    const p = parse(z.array(PrioritySchema), priorities, "setFilePriorities");
+    const b = Uint8Array.from(p);
+    this.#call("setFilePriorities", (id) => this.#core.native.sym.btx_torrent_set_file_priorities(id, b, b.length));
+    await this.#prioritiesApplied([...p]);
+  }
+
+  // File priority changes complete on libtorrent's disk thread (event
+  // file_prio). `#prioWanted` is what the calls so far add up to; every
+  // pending call resolves when the applied priorities equal it.
+  #prioWanted: number[] | undefined;
+  #prioPending = 0;
+
+  #appliedPriorities(): number[] {
+    const id = this.#live();
+    const sym = this.#core.native.sym;
+    let rc = sym.btx_torrent_file_priorities(id, prioBuf, prioBuf.length, out32);
+    if (rc === BTX_E_BUFFER_TOO_SMALL) {
+      prioBuf = new Uint8Array(out32[0]);
+      rc = sym.btx_torrent_file_priorities(id, prioBuf, prioBuf.length, out32);
+    }
+    this.#core.check(rc, "filePriorities");
+    return Array.from(prioBuf.subarray(0, out32[0]));
+  }
+
+  async #prioritiesApplied(want: number[]): Promise<void> {
+    this.#prioWanted = want;
+    const done = () => {
+      if (this.removed) return true;
+      const now = this.#appliedPriorities();
+      const w = this.#prioWanted!;
+      return now.length === w.length && now.every((x, k) => x === w[k]);
+    };
+    if (done()) return;
+    this.#prioPending++;
+    try {
+      await this.#core.waitFor(
+        (ev) => ev.torrent === this && ev.type === "file_prio" && done(),
+        (ev) =>
+          ev.torrent !== this
+            ? undefined
+            : ev.type === "file_error"
+            ? new TorrentError("ENGINE", `setting file priorities failed: ${ev.error}`)
+            : ev.type === "torrent_removed"
+            ? new TorrentError("TORRENT_REMOVED", "the torrent was removed")
+            : undefined,
+      );
+    } finally {
+      this.#prioPending--;
+    }
+  }
+
+  /**
+   * Piece `index`'s priority (0..7).
+   * @throws TorrentError INVALID_ARGUMENT (index out of range), NO_METADATA
+   */
+  piecePriority(index: number): Priority {
+    const i = parse(IndexSchema, index, "piecePriority");
+    this.#call("piecePriority", (id) => this.#core.native.sym.btx_torrent_piece_priority(id, i, out32));
+    return out32[0] as Priority;
+  }
+
+  /**
+   * Sets piece `index`'s priority; 0 means the piece is not downloaded.
+   * @throws TorrentError INVALID_ARGUMENT (index or priority out of range), NO_METADATA
+   */
+  setPiecePriority(index: number, priority: Priority): void {
+    const i = parse(IndexSchema, index, "setPiecePriority: index");
+    const p = parse(PrioritySchema, priority, "setPiecePriority: priority");
+    this.#call("setPiecePriority", (id) => this.#core.native.sym.btx_torrent_set_piece_priority(id, i, p));
+  }
+
+  #limit(which: number): number {
+    this.#call("limits", (id) => this.#core.native.sym.btx_torrent_limits(id, limitBuf));
+    return limitBuf[which];
+  }
+
+  #setLimit(which: number, value: number, what: string): void {
+    const v = parse(LimitSchema, value, what);
+    this.#call(what, (id) => this.#core.native.sym.btx_torrent_set_limit(id, which, v));
+  }
+
+  /**
+   * This torrent's upload rate cap, bytes/s; 0 = unlimited (the session's
+   * caps still apply). Loopback and LAN peers are exempt unless the
+   * session's `ignore_limits_on_local_network` setting is off.
+   * @throws TorrentError INVALID_ARGUMENT when set to a negative or non-integer value
+   */
+  get uploadLimit(): number {
+    return this.#limit(LIMIT.UPLOAD);
+  }
+  set uploadLimit(bytesPerSecond: number) {
+    this.#setLimit(LIMIT.UPLOAD, bytesPerSecond, "uploadLimit");
+  }
+
+  /**
+   * This torrent's download rate cap, bytes/s; 0 = unlimited. Same rules
+   * as `uploadLimit`.
+   * @throws TorrentError INVALID_ARGUMENT when set to a negative or non-integer value
+   */
+  get downloadLimit(): number {
+    return this.#limit(LIMIT.DOWNLOAD);
+  }
+  set downloadLimit(bytesPerSecond: number) {
+    this.#setLimit(LIMIT.DOWNLOAD, bytesPerSecond, "downloadLimit");
+  }
+
+  /**
+   * Most peer connections this torrent opens; 0 = unlimited (libtorrent
+   * raises 1 to 2).
+   * @throws TorrentError INVALID_ARGUMENT when set out of range
+   */
+  get maxConnections(): number {
+    return this.#limit(LIMIT.CONNECTIONS);
+  }
+  set maxConnections(count: number) {
+    this.#setLimit(LIMIT.CONNECTIONS, count, "maxConnections");
+  }
+
+  /**
+   * Most peers this torrent uploads to at once (unchoke slots); 0 = unlimited.
+   * @throws TorrentError INVALID_ARGUMENT when set out of range
+   */
+  get maxUploads(): number {
+    return this.#limit(LIMIT.UPLOADS);
+  }
+  set maxUploads(count: number) {
+    this.#setLimit(LIMIT.UPLOADS, count, "maxUploads");
+  }
+
+  /**
+   * Wants piece `piece` within `ms` milliseconds: it is requested first
+   * (from several peers as the deadline nears). With `alertWhenAvailable`,
+   * event `read_piece` (`piece`, `size`) follows once it is had.
+   * @throws TorrentError INVALID_ARGUMENT (piece out of range, ms < 0), NO_METADATA
+   */
+  setPieceDeadline(piece: number, ms: number, options: { alertWhenAvailable?: boolean } = {}): void {
+    const i = parse(IndexSchema, piece, "setPieceDeadline: piece");
+    const d = parse(LimitSchema, ms, "setPieceDeadline: ms");
+    const o = parse(DeadlineSchema, options, "setPieceDeadline");
+    this.#call(
+      "setPieceDeadline",
+      (id) => this.#core.native.sym.btx_torrent_set_piece_deadline(id, i, d, o.alertWhenAvailable ? 1 : 0),
+    );
+  }
+
+  /**
+   * Drops piece `piece`'s deadline.
+   * @throws TorrentError INVALID_ARGUMENT (piece out of range), NO_METADATA
+   */
+  resetPieceDeadline(piece: number): void {
+    const i = parse(IndexSchema, piece, "resetPieceDeadline");
+    this.#call("resetPieceDeadline", (id) => this.#core.native.sym.btx_torrent_reset_piece_deadline(id, i));
+  }
+
+  /** Drops every piece deadline of this torrent. */
+  clearPieceDeadlines(): void {
+    this.#call("clearPieceDeadlines", (id) => this.#core.native.sym.btx_torrent_clear_piece_deadlines(id));
+  }
+
+  /**
+   * Position in the session's queue, 0 first; -1 when not queued (finished
+   * or seeding). libtorrent's queue starts auto-managed torrents in this
+   * order.
+   */
+  get queuePosition(): number {
+    this.#call("queuePosition", (id) => this.#core.native.sym.btx_torrent_queue_position(id, queueBuf));
+    return queueBuf[0];
+  }
+
+  /**
+   * Moves the torrent to queue position `position` (0 = first; past the
+   * end = last).
+   * @throws TorrentError INVALID_ARGUMENT (negative), TORRENT_REMOVED, SESSION_CLOSED
+   */
+  setQueuePosition(position: number): void {
+    const p = parse(IndexSchema, position, "setQueuePosition");
+    this.#call("setQueuePosition", (id) => this.#core.native.sym.btx_torrent_queue(id, QUEUE.SET, p));
+  }
+
+  /** One place up the queue (towards 0). */
+  queueUp(): void {
+    this.#call("queueUp", (id) => this.#core.native.sym.btx_torrent_queue(id, QUEUE.UP, 0));
+  }
+
+  /** One place down the queue. */
+  queueDown(): void {
+    this.#call("queueDown", (id) => this.#core.native.sym.btx_torrent_queue(id, QUEUE.DOWN, 0));
+  }
+
+  /** To the head of the queue. */
+  queueTop(): void {
+    this.#call("queueTop", (id) => this.#core.native.sym.btx_torrent_queue(id, QUEUE.TOP, 0));
+  }
+
+  /** To the end of the queue. */
+  queueBottom(): void {
+    this.#call("queueBottom", (id) => this.#core.native.sym.btx_torrent_queue(id, QUEUE.BOTTOM, 0));
+  }
+
+  /** The torrent's trackers with their announce and scrape state. */
+  trackers(): TrackerInfo[] {
+    return decodeTrackers(
+      this.#blob("trackers", (id, o) => this.#core.native.sym.btx_torrent_trackers(id, o, o.subarray(1))),
+    );
+  }
+
+  /**
+   * Adds a tracker (kept as is when the URL is already listed); it is
+   * announced to at the next announce (see `forceReannounce()`).
+   * @param url http://, https:// or udp:// announce URL
+   * @throws TorrentError INVALID_ARGUMENT, TORRENT_REMOVED, SESSION_CLOSED
+   */
+  addTracker(url: string, options: { tier?: number } = {}): void {
+    const u = parse(TrackerUrl, url, "addTracker");
+    const o = parse(z.object({ tier: TierSchema.optional() }).strict(), options, "addTracker");
+    const b = bytes(u);
+    this.#call("addTracker", (id) => this.#core.native.sym.btx_torrent_add_tracker(id, b, b.length, o.tier ?? 0));
+  }
+
+  /**
+   * Replaces the whole tracker list (an empty list removes every tracker).
+   * @throws TorrentError INVALID_ARGUMENT, TORRENT_REMOVED, SESSION_CLOSED
+   */
+  replaceTrackers(trackers: readonly TrackerEntry[]): void {
+    const list = parse(z.array(TrackerEntrySchema), trackers, "replaceTrackers");
+    const b = bencode({ trackers: list.map((t) => ({ url: t.url, tier: t.tier ?? 0 })) });
+    this.#call("replaceTrackers", (id) => this.#core.native.sym.btx_torrent_replace_trackers(id, b, b.length));
+  }
+
+  /** The torrent's web seeds (BEP 19 URLs). */
+  webSeeds(): string[] {
+    const list = this.#blob("webSeeds", (id, o) => this.#core.native.sym.btx_torrent_web_seeds(id, o, o.subarray(1)));
+    return (list as Uint8Array[]).map((u) => utf8(u, 0, u.length));
+  }
+
+  /**
+   * Adds a web seed: an HTTP server holding the torrent's files (BEP 19).
+   * @throws TorrentError INVALID_ARGUMENT, TORRENT_REMOVED, SESSION_CLOSED
+   */
+  addWebSeed(url: string): void {
+    const b = bytes(parse(WebSeedUrl, url, "addWebSeed"));
+    this.#call("addWebSeed", (id) => this.#core.native.sym.btx_torrent_add_web_seed(id, b, b.length));
+  }
+
+  /**
+   * Removes a web seed (no-op when not listed); its connection is closed.
+   * @throws TorrentError INVALID_ARGUMENT, TORRENT_REMOVED, SESSION_CLOSED
+   */
+  removeWebSeed(url: string): void {
+    const b = bytes(parse(WebSeedUrl, url, "removeWebSeed"));
+    this.#call("removeWebSeed", (id) => this.#core.native.sym.btx_torrent_remove_web_seed(id, b, b.length));
+  }
+
+  /** True when something worth saving changed since resume data was last saved (or since added). */
+  needSaveResumeData(): boolean {
+    this.#call("needSaveResumeData", (id) => this.#core.native.sym.btx_torrent_need_save_resume(id, out32));
+    return out32[0] === 1;
+  }
+
+  /**
+   * Writes every piece received so far to disk and closes the torrent's
+   * files; resolves when done. libtorrent may post `torrent_finished`
+   * before its last writes reach the files: flush before reading them.
+   * @throws TorrentError NO_METADATA, TORRENT_REMOVED, SESSION_CLOSED
+   */
+  async flushCache(): Promise<void> {
+    const id = this.#live();
+    // Events are dispatched on a later turn of the event loop, so waiting
+    // after the (synchronous) call misses nothing.
+    this.#core.check(this.#core.native.sym.btx_torrent_flush_cache(id), "flushCache");
+    await this.#core.waitFor((ev) => ev.type === "cache_flushed" && ev.torrent === this);
+  }
+
+  /** Runs a blob-returning shim call and decodes the blob. */
+  #blob(what: string, fn: (id: number, out: Uint32Array) => number): BDecoded {
+    const out = new Uint32Array(2);
+    this.#call(what, (id) => fn(id, out));
+    return bdecode(takeBlob(this.#core.native.sym, out[0], out[1]));
   }
 }

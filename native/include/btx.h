@@ -469,6 +469,158 @@ BTX_API int32_t btx_settings_catalog(uint8_t* buf, uint32_t cap, uint32_t* out_l
  * means every setting. Unknown names give BTX_E_UNKNOWN_SETTING. */
 BTX_API int32_t btx_session_get_settings(btx_session s, const uint8_t* names, uint32_t len, uint8_t* buf,
                                          uint32_t cap, uint32_t* out_len);
+/* ---- torrent control ----------------------------------------------------- */
+
+/* More keys of btx_torrent_add()'s params. With these the sources are
+ * magnet, torrent, resume, torrent_file and info-hash: give exactly one.
+ *   "torrent_file": path of a .torrent file, read by the shim
+ *     (BTX_E_PATH_NOT_FOUND when it does not exist, BTX_E_INVALID_TORRENT
+ *     when it does not parse; at most 10 MB)
+ *   "info_hash_v1": 20 raw bytes (SHA-1), "info_hash_v2": 32 raw bytes
+ *     (SHA-256): add by info-hash alone (one or both count as one source);
+ *     the metadata is then fetched from peers. "save_path" is required. */
+
+/* Drops every peer and checks the files against the piece hashes again
+ * (event "torrent_checked" when done). BTX_E_NO_METADATA without metadata. */
+BTX_API int32_t btx_torrent_force_recheck(btx_torrent t);
+
+/* Announces to the trackers in `seconds` (>= 0; 0 = now). tracker_index:
+ * -1 = every tracker, else 0 <= index < number of trackers. flags:
+ * BTX_REANNOUNCE_IGNORE_MIN_INTERVAL announces even when the tracker's
+ * "min interval" has not passed. */
+#define BTX_REANNOUNCE_IGNORE_MIN_INTERVAL 1u
+BTX_API int32_t btx_torrent_force_reannounce(btx_torrent t, int32_t seconds, int32_t tracker_index, uint32_t flags);
+
+/* Asks the tracker(s) for swarm counts (events "scrape_reply" /
+ * "scrape_failed"). tracker_index as in btx_torrent_force_reannounce. */
+BTX_API int32_t btx_torrent_scrape(btx_torrent t, int32_t tracker_index);
+
+/* Clears the torrent's error state so it can start again. */
+BTX_API int32_t btx_torrent_clear_error(btx_torrent t);
+
+/* Moves the torrent's files to directory `path` (UTF-8, non-empty).
+ * Completes asynchronously: event "storage_moved" or
+ * "storage_moved_failed". policy: what to do with files of the same name
+ * already at the destination. */
+enum {
+  BTX_MOVE_REPLACE = 0, /* overwrite them */
+  BTX_MOVE_KEEP = 1,    /* keep them (and use them as the torrent's) */
+  BTX_MOVE_FAIL = 2     /* fail the move, moving nothing */
+};
+BTX_API int32_t btx_torrent_move_storage(btx_torrent t, const uint8_t* path, uint32_t len, uint32_t policy);
+
+/* Renames file `index` (0 <= index < number of files, pad files included)
+ * to `name`: a path relative to the save path, or absolute. Asynchronous:
+ * event "file_renamed" or "file_rename_failed". BTX_E_NO_METADATA without
+ * metadata. */
+BTX_API int32_t btx_torrent_rename_file(btx_torrent t, int32_t index, const uint8_t* name, uint32_t len);
+
+/* The torrent's libtorrent torrent_flags bits: out[0] = bits 0..31,
+ * out[1] = bits 32..63. */
+BTX_API int32_t btx_torrent_flags(btx_torrent t, uint32_t* out);
+
+/* Sets the bits of `mask` to their values in `flags` (others unchanged).
+ * Only these bits may be in mask (BTX_E_INVALID_ARGUMENT otherwise):
+ * seed_mode (clearing only), upload_mode, share_mode, apply_ip_filter,
+ * auto_managed, super_seeding, sequential_download, stop_when_ready,
+ * disable_dht, disable_lsd, disable_pex. Pausing is btx_torrent_pause. */
+BTX_API int32_t btx_torrent_set_flags(btx_torrent t, uint32_t flags, uint32_t mask);
+
+/* File priorities, 0 (skip) .. 7 (top); 4 is the default. index: 0 <= index
+ * < number of files (pad files included). BTX_E_NO_METADATA without
+ * metadata; BTX_E_INVALID_ARGUMENT for an index or priority out of range.
+ * btx_torrent_file_priorities writes one byte per file into buf and the
+ * file count into *out_count (BTX_E_BUFFER_TOO_SMALL when cap is smaller).
+ * btx_torrent_set_file_priorities takes exactly one byte per file. */
+BTX_API int32_t btx_torrent_file_priority(btx_torrent t, int32_t index, uint32_t* out);
+BTX_API int32_t btx_torrent_set_file_priority(btx_torrent t, int32_t index, uint32_t priority);
+BTX_API int32_t btx_torrent_file_priorities(btx_torrent t, uint8_t* buf, uint32_t cap, uint32_t* out_count);
+BTX_API int32_t btx_torrent_set_file_priorities(btx_torrent t, const uint8_t* priorities, uint32_t count);
+
+/* Piece priority, 0..7, 0 <= index < number of pieces. Same errors. */
+BTX_API int32_t btx_torrent_piece_priority(btx_torrent t, int32_t index, uint32_t* out);
+BTX_API int32_t btx_torrent_set_piece_priority(btx_torrent t, int32_t index, uint32_t priority);
+
+/* Per-torrent limits. out[BTX_LIMIT_*] receives each one; 0 = unlimited.
+ * Rates are payload + protocol bytes/s. set: value >= 0 (0 = unlimited);
+ * libtorrent raises a connection limit of 1 to 2. */
+enum {
+  BTX_LIMIT_UPLOAD_RATE = 0,
+  BTX_LIMIT_DOWNLOAD_RATE = 1,
+  BTX_LIMIT_MAX_CONNECTIONS = 2,
+  BTX_LIMIT_MAX_UPLOADS = 3,
+  BTX_LIMIT_COUNT = 4
+};
+BTX_API int32_t btx_torrent_limits(btx_torrent t, int32_t* out);
+BTX_API int32_t btx_torrent_set_limit(btx_torrent t, uint32_t which, int32_t value);
+
+/* Asks for piece `piece` within `ms` milliseconds (>= 0): it is fetched
+ * first, from several peers at once near the deadline. flags:
+ * BTX_DEADLINE_ALERT posts event "read_piece" when the piece is had.
+ * reset: drop one piece's deadline; clear: drop all. */
+#define BTX_DEADLINE_ALERT 1u
+BTX_API int32_t btx_torrent_set_piece_deadline(btx_torrent t, int32_t piece, int32_t ms, uint32_t flags);
+BTX_API int32_t btx_torrent_reset_piece_deadline(btx_torrent t, int32_t piece);
+BTX_API int32_t btx_torrent_clear_piece_deadlines(btx_torrent t);
+
+/* Queue position: 0 is first; -1 for a finished or seeding torrent (not
+ * queued). btx_torrent_queue moves it: op BTX_QUEUE_SET to `position`
+ * (>= 0; past the end means last), or up / down / top / bottom (position
+ * ignored). */
+enum { BTX_QUEUE_SET = 0, BTX_QUEUE_UP = 1, BTX_QUEUE_DOWN = 2, BTX_QUEUE_TOP = 3, BTX_QUEUE_BOTTOM = 4 };
+BTX_API int32_t btx_torrent_queue_position(btx_torrent t, int32_t* out);
+BTX_API int32_t btx_torrent_queue(btx_torrent t, uint32_t op, int32_t position);
+
+/* The torrent's trackers as a blob (*out_blob, *out_size; take it with
+ * btx_blob_take): a bencoded list, one dictionary per tracker:
+ *   "url", "tier", "source" (bits: 1 torrent, 2 client, 4 magnet, 8 tex),
+ *   "verified" (0/1: a reply was valid), "fail_limit",
+ *   "endpoints": list, one per local listen socket announcing to it:
+ *     "local": "ip:port",  "enabled": 0/1,
+ *     "v1", "v2" (present per info-hash the torrent has): dictionaries
+ *       "message" (tracker's warning or failure text), "error" (text, ""
+ *       when none), "fails" (in a row), "updating" (0/1: an announce is in
+ *       flight), "start_sent" (0/1: announced successfully since start),
+ *       "complete_sent" (0/1), "next_announce" / "min_announce" (seconds
+ *       from now; absent when not scheduled), "scrape_complete",
+ *       "scrape_incomplete", "scrape_downloaded" (-1 unknown). */
+BTX_API int32_t btx_torrent_trackers(btx_torrent t, uint32_t* out_blob, uint32_t* out_size);
+
+/* Adds a tracker URL (non-empty) in `tier` (0..255). A URL already listed
+ * is left as it is. */
+BTX_API int32_t btx_torrent_add_tracker(btx_torrent t, const uint8_t* url, uint32_t len, uint32_t tier);
+
+/* Replaces the tracker list. `list` is a bencoded dictionary
+ * { "trackers": [ { "url": string, "tier": 0..255 }, … ] } (may be empty). */
+BTX_API int32_t btx_torrent_replace_trackers(btx_torrent t, const uint8_t* list, uint32_t len);
+
+/* Web seeds (BEP 19 url seeds): the list as a blob holding a bencoded list
+ * of URL strings; add / remove one URL (non-empty). */
+BTX_API int32_t btx_torrent_web_seeds(btx_torrent t, uint32_t* out_blob, uint32_t* out_size);
+BTX_API int32_t btx_torrent_add_web_seed(btx_torrent t, const uint8_t* url, uint32_t len);
+BTX_API int32_t btx_torrent_remove_web_seed(btx_torrent t, const uint8_t* url, uint32_t len);
+
+/* *out = 1 when something worth saving changed since the resume data was
+ * last saved (or since the torrent was added), else 0. */
+BTX_API int32_t btx_torrent_need_save_resume(btx_torrent t, uint32_t* out);
+
+/* btx_torrent_save_resume with flags. Exactly one event follows each call:
+ * "save_resume_data" or "save_resume_data_failed" (field notModified = 1
+ * when BTX_RESUME_ONLY_IF_MODIFIED skipped it).
+ *   BTX_RESUME_FLUSH_DISK_CACHE: write pending pieces to disk first
+ *   BTX_RESUME_SAVE_INFO_DICT: include the metadata (then the resume data
+ *     alone can re-add the torrent)
+ *   BTX_RESUME_ONLY_IF_MODIFIED: fail with notModified when nothing changed */
+#define BTX_RESUME_FLUSH_DISK_CACHE 1u
+#define BTX_RESUME_SAVE_INFO_DICT 2u
+#define BTX_RESUME_ONLY_IF_MODIFIED 4u
+BTX_API int32_t btx_torrent_save_resume_flags(btx_torrent t, uint32_t flags);
+
+/* Writes every piece received so far to disk and closes the torrent's
+ * files; event "cache_flushed" when done (after it, reading the files
+ * gives what was downloaded). BTX_E_NO_METADATA without metadata. */
+BTX_API int32_t btx_torrent_flush_cache(btx_torrent t);
+
 
 #ifdef __cplusplus
 }

@@ -12,6 +12,7 @@
 
 #include <libtorrent/alert.hpp>
 #include <libtorrent/bdecode.hpp>
+#include <libtorrent/info_hash.hpp>
 #include <libtorrent/session.hpp>
 #include <libtorrent/torrent_handle.hpp>
 
@@ -157,6 +158,12 @@ std::string dict_str(lt::bdecode_node const& d, char const* key, std::string mis
 bool dict_has(lt::bdecode_node const& d, char const* key);
 int64_t dict_int(lt::bdecode_node const& d, char const* key, int64_t missing);
 std::vector<std::string> dict_str_list(lt::bdecode_node const& d, char const* key);
+
+// Torrent control (control.cpp): reads a .torrent file (PATH_NOT_FOUND,
+// INVALID_TORRENT), and the raw "info_hash_v1" / "info_hash_v2" entries of
+// an add dictionary (INVALID_ARGUMENT when a size is wrong).
+std::shared_ptr<lt::torrent_info> load_torrent_file(std::string const& path);
+lt::info_hash_t info_hashes_of(lt::bdecode_node const& d);
 
 // Applies a bencoded settings dictionary to a pack (validates every entry).
 void read_settings(lt::bdecode_node const& dict, lt::settings_pack& pack);

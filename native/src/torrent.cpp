@@ -20,8 +20,11 @@ void check_span(uint8_t const* buf, uint32_t len, char const* what) {
 namespace btx {
 
 lt::add_torrent_params read_add_params(lt::bdecode_node const& d) {
-  int sources = btx::dict_has(d, "magnet") + btx::dict_has(d, "torrent") + btx::dict_has(d, "resume");
-  if (sources != 1) btx::fail(BTX_E_INVALID_ARGUMENT, "give exactly one of magnet, torrent, resume");
+  bool const by_hash = btx::dict_has(d, "info_hash_v1") || btx::dict_has(d, "info_hash_v2");
+  int sources = btx::dict_has(d, "magnet") + btx::dict_has(d, "torrent") + btx::dict_has(d, "resume") +
+                btx::dict_has(d, "torrent_file") + by_hash;
+  if (sources != 1)
+    btx::fail(BTX_E_INVALID_ARGUMENT, "give exactly one of magnet, torrent, resume, torrent_file, info-hash");
 
   lt::add_torrent_params atp;
   lt::error_code ec;
@@ -35,6 +38,10 @@ lt::add_torrent_params read_add_params(lt::bdecode_node const& d) {
                                                  lt::from_span);
     if (ec) btx::fail(BTX_E_INVALID_TORRENT, "invalid .torrent: " + ec.message());
     atp.ti = std::move(ti);
+  } else if (btx::dict_has(d, "torrent_file")) {
+    atp.ti = btx::load_torrent_file(btx::dict_str(d, "torrent_file"));
+  } else if (by_hash) {
+    atp.info_hashes = btx::info_hashes_of(d);
   } else {
     std::string bytes = btx::dict_str(d, "resume");
     atp = lt::read_resume_data(lt::span<char const>(bytes.data(), static_cast<std::ptrdiff_t>(bytes.size())), ec);
