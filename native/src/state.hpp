@@ -12,6 +12,7 @@
 
 #include <libtorrent/alert.hpp>
 #include <libtorrent/bdecode.hpp>
+#include <libtorrent/ip_filter.hpp>
 #include <libtorrent/session.hpp>
 #include <libtorrent/torrent_handle.hpp>
 
@@ -38,6 +39,8 @@ struct Notifier {
   }
 };
 
+struct DhtPuts;  // dht.cpp: mutable puts in flight
+
 struct TorrentEntry {
   uint32_t id = 0;
   bool deleting = false;  // keep the entry until torrent_deleted(_failed)
@@ -62,6 +65,15 @@ struct SessionState : std::enable_shared_from_this<SessionState> {
   // valid after the torrent object is gone, so late alerts still map.
   std::mutex torrents_mu;
   std::map<lt::torrent_handle, TorrentEntry> torrents;
+
+  // ---- ip filter and dht
+  uint32_t flags = 0;  // BTX_SESSION_* flags given at open
+  // The user's IP rules (ipfilter.cpp). The engine holds these intersected
+  // with the loopback-only rules when BTX_SESSION_LOOPBACK_ONLY was given.
+  std::mutex ip_filter_mu;
+  lt::ip_filter user_ip_filter;
+  // Mutable DHT puts awaiting their dht_put alert (dht.cpp).
+  std::shared_ptr<DhtPuts> dht_puts;
 };
 
 struct TorrentState {
@@ -116,5 +128,14 @@ std::vector<std::string> dict_str_list(lt::bdecode_node const& d, char const* ke
 
 // Applies a bencoded settings dictionary to a pack (validates every entry).
 void read_settings(lt::bdecode_node const& dict, lt::settings_pack& pack);
+
+// ---- ip filter and dht
+// The loopback-only rules: everything outside 127.0.0.0/8 and ::1 blocked.
+// add_loopback_guard() writes them over `f` (what is loopback keeps f's rules).
+lt::ip_filter loopback_only_filter();
+void add_loopback_guard(lt::ip_filter& f);
+// Encodes a mutable dht_put alert's outcome (dht.cpp): the request id the
+// put was given and "" or the stable error code of a rejected put.
+void dht_put_outcome(SessionState& s, lt::alert const* a, double& request_id, std::string& error);
 
 }  // namespace btx
