@@ -219,53 +219,70 @@ describe("a private DHT of four isolated sessions on loopback", () => {
     assert.equal(await nodes[2].dht.getMutable(fresh.publicKey), null, "nothing was stored");
   });
 
-  test("bad keys, sizes and addresses give INVALID_ARGUMENT", opts, async () => {
-    const s = nodes[0];
-    const keys = await createDhtKeypair();
-    const other = await createDhtKeypair();
-    const seed = new Uint8Array(32).fill(9);
-    const a = await createDhtKeypair(seed), b = await createDhtKeypair(seed);
-    assert.deepEqual(a.publicKey, b.publicKey, "a seed determines the pair");
-    assert.deepEqual(a.secretKey, b.secretKey);
-    assert.deepEqual(a.seed, seed);
-    assert.notDeepEqual(keys.publicKey, other.publicKey);
-    assert.equal(keys.secretKey.length, 64);
-    await rejectsCode(() => createDhtKeypair(new Uint8Array(31)), "INVALID_ARGUMENT", "31-byte seed");
+  test(
+    "bad keys, sizes and addresses give INVALID_ARGUMENT; a closed session SESSION_CLOSED; a silent node TIMEOUT",
+    opts,
+    async () => {
+      const s = nodes[0];
+      const keys = await createDhtKeypair();
+      const other = await createDhtKeypair();
+      const seed = new Uint8Array(32).fill(9);
+      const a = await createDhtKeypair(seed), b = await createDhtKeypair(seed);
+      assert.deepEqual(a.publicKey, b.publicKey, "a seed determines the pair");
+      assert.deepEqual(a.secretKey, b.secretKey);
+      assert.deepEqual(a.seed, seed);
+      assert.notDeepEqual(keys.publicKey, other.publicKey);
+      assert.equal(keys.secretKey.length, 64);
+      await rejectsCode(() => createDhtKeypair(new Uint8Array(31)), "INVALID_ARGUMENT", "31-byte seed");
 
-    const tooBig = new Uint8Array(997); // "997:" + 997 = 1001 bytes
-    await rejectsCode(() => s.dht.putImmutable(tooBig), "INVALID_ARGUMENT", "1001 bytes");
-    await rejectsCode(() => s.dht.putImmutable(undefined as never), "INVALID_ARGUMENT", "no value");
-    await rejectsCode(() => s.dht.putImmutable(1.5), "INVALID_ARGUMENT", "not an integer");
-    await rejectsCode(() => s.dht.putImmutable({ a: null } as never), "INVALID_ARGUMENT", "null inside");
-    await rejectsCode(() => s.dht.getImmutable("xyz"), "INVALID_ARGUMENT", "bad target");
-    await rejectsCode(() => s.dht.getImmutable(new Uint8Array(19)), "INVALID_ARGUMENT", "19-byte target");
+      const tooBig = new Uint8Array(997); // "997:" + 997 = 1001 bytes
+      await rejectsCode(() => s.dht.putImmutable(tooBig), "INVALID_ARGUMENT", "1001 bytes");
+      await rejectsCode(() => s.dht.putImmutable(undefined as never), "INVALID_ARGUMENT", "no value");
+      await rejectsCode(() => s.dht.putImmutable(1.5), "INVALID_ARGUMENT", "not an integer");
+      await rejectsCode(() => s.dht.putImmutable({ a: null } as never), "INVALID_ARGUMENT", "null inside");
+      await rejectsCode(() => s.dht.getImmutable("xyz"), "INVALID_ARGUMENT", "bad target");
+      await rejectsCode(() => s.dht.getImmutable(new Uint8Array(19)), "INVALID_ARGUMENT", "19-byte target");
 
-    const put = (o: object) => () => s.dht.putMutable({ ...keys, value: "v", ...o } as never);
-    await rejectsCode(put({ publicKey: keys.publicKey.subarray(0, 31) }), "INVALID_ARGUMENT", "31-byte public key");
-    await rejectsCode(put({ secretKey: keys.secretKey.subarray(0, 63) }), "INVALID_ARGUMENT", "63-byte secret key");
-    const mismatch = await rejectsCode(put({ secretKey: other.secretKey }), "INVALID_ARGUMENT", "another pair's key");
-    assert.match(mismatch.message, /does not belong/, "refused by the shim's key check");
-    await rejectsCode(put({ salt: new Uint8Array(65) }), "INVALID_ARGUMENT", "65-byte salt");
-    await rejectsCode(put({ seq: -1 }), "INVALID_ARGUMENT", "negative seq");
-    await rejectsCode(put({ seq: 1.5 }), "INVALID_ARGUMENT", "fractional seq");
-    await rejectsCode(put({ cas: 2 ** 53 }), "INVALID_ARGUMENT", "cas over 2^53-1");
-    await rejectsCode(put({ value: tooBig }), "INVALID_ARGUMENT", "mutable value over 1000 bytes");
-    await rejectsCode(() => s.dht.getMutable(new Uint8Array(33)), "INVALID_ARGUMENT", "33-byte public key");
-    await rejectsCode(() => s.dht.getMutable(keys.publicKey, "x".repeat(65)), "INVALID_ARGUMENT", "65-byte salt");
+      const put = (o: object) => () => s.dht.putMutable({ ...keys, value: "v", ...o } as never);
+      await rejectsCode(put({ publicKey: keys.publicKey.subarray(0, 31) }), "INVALID_ARGUMENT", "31-byte public key");
+      await rejectsCode(put({ secretKey: keys.secretKey.subarray(0, 63) }), "INVALID_ARGUMENT", "63-byte secret key");
+      const mismatch = await rejectsCode(put({ secretKey: other.secretKey }), "INVALID_ARGUMENT", "another pair's key");
+      assert.match(mismatch.message, /does not belong/, "refused by the shim's key check");
+      await rejectsCode(put({ salt: new Uint8Array(65) }), "INVALID_ARGUMENT", "65-byte salt");
+      await rejectsCode(put({ seq: -1 }), "INVALID_ARGUMENT", "negative seq");
+      await rejectsCode(put({ seq: 1.5 }), "INVALID_ARGUMENT", "fractional seq");
+      await rejectsCode(put({ cas: 2 ** 53 }), "INVALID_ARGUMENT", "cas over 2^53-1");
+      await rejectsCode(put({ value: tooBig }), "INVALID_ARGUMENT", "mutable value over 1000 bytes");
+      await rejectsCode(() => s.dht.getMutable(new Uint8Array(33)), "INVALID_ARGUMENT", "33-byte public key");
+      await rejectsCode(() => s.dht.getMutable(keys.publicKey, "x".repeat(65)), "INVALID_ARGUMENT", "65-byte salt");
 
-    throwsCode(() => s.dht.addNode("10.0.0.1:6881"), "INVALID_ARGUMENT", "a non-loopback node on an isolated session");
-    throwsCode(() => s.dht.addNode("localhost:6881"), "INVALID_ARGUMENT", "a name");
-    throwsCode(() => s.dht.addNode("127.0.0.1:0"), "INVALID_ARGUMENT", "port 0");
-    throwsCode(() => s.dht.addNode("127.0.0.1:70000"), "INVALID_ARGUMENT", "port over 65535");
-    await rejectsCode(() => s.dht.ping("192.168.0.1:6881"), "INVALID_ARGUMENT", "ping off the machine");
-    throwsCode(() => s.dht.announce("zz"), "INVALID_ARGUMENT", "bad info-hash");
-    throwsCode(() => s.dht.announce("ab".repeat(20), { port: 70000 }), "INVALID_ARGUMENT", "bad port");
-    throwsCode(() => s.dht.loadState(enc.encode("garbage")), "INVALID_ARGUMENT", "not bencoded");
-    throwsCode(() => s.dht.loadState(bencode({ a: 1 })), "INVALID_ARGUMENT", "no dht state");
+      throwsCode(
+        () => s.dht.addNode("10.0.0.1:6881"),
+        "INVALID_ARGUMENT",
+        "a non-loopback node on an isolated session",
+      );
+      throwsCode(() => s.dht.addNode("localhost:6881"), "INVALID_ARGUMENT", "a name");
+      throwsCode(() => s.dht.addNode("127.0.0.1:0"), "INVALID_ARGUMENT", "port 0");
+      throwsCode(() => s.dht.addNode("127.0.0.1:70000"), "INVALID_ARGUMENT", "port over 65535");
+      await rejectsCode(() => s.dht.ping("192.168.0.1:6881"), "INVALID_ARGUMENT", "ping off the machine");
+      throwsCode(() => s.dht.announce("zz"), "INVALID_ARGUMENT", "bad info-hash");
+      throwsCode(() => s.dht.announce("ab".repeat(20), { port: 70000 }), "INVALID_ARGUMENT", "bad port");
+      throwsCode(() => s.dht.loadState(enc.encode("garbage")), "INVALID_ARGUMENT", "not bencoded");
+      throwsCode(() => s.dht.loadState(bencode({ a: 1 })), "INVALID_ARGUMENT", "no dht state");
 
-    // No answer within the time given: TIMEOUT (port 9 has no DHT node).
-    await rejectsCode(() => s.dht.ping("127.0.0.1:9", { timeoutMs: 300 }), "TIMEOUT", "ping of nobody");
-  });
+      // A request pending when its session closes rejects with SESSION_CLOSED.
+      const leaving = await openTransient();
+      await join(leaving, nodes);
+      const pending = leaving.dht.getPeers("ef".repeat(20)); // nobody announced it: no answer
+      await leaving.close();
+      await rejectsCode(() => pending, "SESSION_CLOSED", "pending at close");
+      await rejectsCode(() => leaving.dht.stats(), "SESSION_CLOSED", "after close");
+      throwsCode(() => leaving.ipFilter.clear(), "SESSION_CLOSED", "ip filter after close");
+
+      // No answer within the time given: TIMEOUT (port 9 has no DHT node).
+      await rejectsCode(() => s.dht.ping("127.0.0.1:9", { timeoutMs: 300 }), "TIMEOUT", "ping of nobody");
+    },
+  );
 
   test("with the DHT off, DHT requests fail with ENGINE", opts, async () => {
     await using off = await openIsolated({ settings: { enable_dht: false } });
