@@ -38,6 +38,27 @@ export type {
   TrackerStatus,
 } from "./src/control.ts";
 export {
+  IP_RANGE_RECORD_SIZE,
+  type IpAccess,
+  IpFilter,
+  type IpRange,
+  type IpRangeRecord,
+  packIpRanges,
+} from "./src/ipfilter.ts";
+export {
+  createDhtKeypair,
+  Dht,
+  type DhtImmutableItem,
+  type DhtImmutablePut,
+  type DhtKeypair,
+  type DhtMutableItem,
+  type DhtMutablePut,
+  type DhtMutablePutOptions,
+  type DhtStats,
+  type DhtWaitOptions,
+} from "./src/dht.ts";
+export { bdecode, type BDecoded, bencode, type BValue } from "./src/bencode.ts";
+export {
   type About,
   ALERT_TYPES,
   type EventFields,

@@ -369,6 +369,106 @@ export const symbols = {
   },
   btx_torrent_save_resume_flags: { parameters: ["u32", /* btx_torrent */ "u32" /* flags */], result: "i32" },
   btx_torrent_flush_cache: { parameters: ["u32" /* btx_torrent */], result: "i32" },
+  // ---- ip filter and dht
+  btx_ip_filter_add: {
+    parameters: ["u32", /* btx_session */ "buffer", /* const uint8_t* records */ "u32" /* len */],
+    result: "i32",
+  },
+  btx_ip_filter_clear: { parameters: ["u32" /* btx_session */], result: "i32" },
+  btx_ip_filter_export: {
+    parameters: [
+      "u32", /* btx_session */
+      "u32", /* which */
+      "buffer", /* uint32_t* out_blob */
+      "buffer", /* uint32_t* out_size */
+    ],
+    result: "i32",
+  },
+  btx_ip_filter_access: {
+    parameters: [
+      "u32", /* btx_session */
+      "buffer", /* const uint8_t* host */
+      "u32", /* host_len */
+      "buffer", /* uint32_t* out_access */
+    ],
+    result: "i32",
+  },
+  btx_dht_add_node: {
+    parameters: ["u32", /* btx_session */ "buffer", /* const uint8_t* host */ "u32", /* host_len */ "u32" /* port */],
+    result: "i32",
+  },
+  btx_dht_ping: {
+    parameters: ["u32", /* btx_session */ "buffer", /* const uint8_t* host */ "u32", /* host_len */ "u32" /* port */],
+    result: "i32",
+  },
+  btx_dht_announce: {
+    parameters: [
+      "u32",
+      /* btx_session */ "buffer",
+      /* const uint8_t info_hash[20] */ "u32",
+      /* port */ "u32", /* flags */
+    ],
+    result: "i32",
+  },
+  btx_dht_get_peers: {
+    parameters: ["u32", /* btx_session */ "buffer" /* const uint8_t info_hash[20] */],
+    result: "i32",
+  },
+  btx_dht_stats: { parameters: ["u32" /* btx_session */], result: "i32" },
+  btx_dht_save_state: {
+    parameters: ["u32", /* btx_session */ "buffer", /* uint32_t* out_blob */ "buffer" /* uint32_t* out_size */],
+    result: "i32",
+  },
+  btx_dht_load_state: {
+    parameters: ["u32", /* btx_session */ "buffer", /* const uint8_t* state */ "u32" /* len */],
+    result: "i32",
+  },
+  btx_dht_keypair: {
+    parameters: [
+      "buffer", /* const uint8_t seed[32] or NULL */
+      "buffer", /* uint8_t out_public[32] */
+      "buffer", /* uint8_t out_secret[64] */
+      "buffer", /* uint8_t out_seed[32] or NULL */
+    ],
+    result: "i32",
+  },
+  btx_dht_put_immutable: {
+    parameters: [
+      "u32", /* btx_session */
+      "buffer", /* const uint8_t* value (bencoded) */
+      "u32", /* len */
+      "buffer", /* uint8_t out_target[20] */
+    ],
+    result: "i32",
+  },
+  btx_dht_get_immutable: {
+    parameters: ["u32", /* btx_session */ "buffer" /* const uint8_t target[20] */],
+    result: "i32",
+  },
+  btx_dht_put_mutable: {
+    parameters: [
+      "u32", /* btx_session */
+      "buffer", /* const uint8_t public_key[32] */
+      "buffer", /* const uint8_t secret_key[64] */
+      "buffer", /* const uint8_t* value (bencoded) */
+      "u32", /* len */
+      "buffer", /* const uint8_t* salt */
+      "u32", /* salt_len */
+      "buffer", /* const int64_t seq_cas[2] */
+      "u32", /* flags */
+      "buffer", /* uint32_t* out_request */
+    ],
+    result: "i32",
+  },
+  btx_dht_get_mutable: {
+    parameters: [
+      "u32", /* btx_session */
+      "buffer", /* const uint8_t public_key[32] */
+      "buffer", /* const uint8_t* salt */
+      "u32", /* salt_len */
+    ],
+    result: "i32",
+  },
 } as const;
 
 /** The symbol table's shape. */
@@ -381,7 +481,7 @@ export type AsyncSymbol = {
 export type SyncSymbol = Exclude<keyof SymbolTable, AsyncSymbol>;
 
 type Param = "u32" | "i32" | "buffer";
-type ArgOf<P> = P extends "buffer" ? ArrayBufferView : number;
+type ArgOf<P> = P extends "buffer" ? ArrayBufferView | null : number;
 type ArgsOf<T extends readonly Param[]> = { [I in keyof T]: ArgOf<T[I]> };
 
 /** The functions both adapters provide, typed from the symbol table. */

@@ -1,7 +1,7 @@
 // SessionCore: what a Session and its Torrents share — the native handle,
 // the torrent table, the event hub and the drain that turns the shim's
 // records into typed events. Internal.
-import { check, type Native, takeBlob, utf8 } from "./_native.ts";
+import { check, type Native, STR_BYTES, STR_LIST, takeBlob, utf8 } from "./_native.ts";
 import { TorrentError } from "./errors.ts";
 import { EventHub, stateName, type TorrentEvent } from "./events.ts";
 import type { Torrent } from "./torrent.ts";
@@ -91,9 +91,15 @@ export class SessionCore {
       p += 8 * nnum;
       for (let i = 0; i < nstr; i++) {
         const len = u32[p >> 2];
-        const s = utf8(buf, p + 4, len);
-        if (i === 0) ev.message = s;
-        else if (rec && i - 1 < rec.strs.length) ev[rec.strs[i - 1]] = s;
+        if (i === 0) ev.message = utf8(buf, p + 4, len);
+        else if (rec && i - 1 < rec.strs.length) {
+          const kind = rec.kinds[i - 1];
+          ev[rec.strs[i - 1]] = kind === STR_BYTES
+            ? buf.slice(p + 4, p + 4 + len)
+            : kind === STR_LIST
+            ? (len ? utf8(buf, p + 4, len).split(",") : [])
+            : utf8(buf, p + 4, len);
+        }
         p += 4 + ((len + 3) & ~3);
       }
       if (rec && nnum) {

@@ -11,7 +11,16 @@ export interface RecordSchema {
   name: string;
   nums: string[];
   strs: string[];
+  /** Per string field: STR_TEXT, STR_BYTES ("x:bytes" in the schema) or STR_LIST ("x:list"). */
+  kinds: number[];
 }
+
+/** A string field decoded as UTF-8 text. */
+export const STR_TEXT = 0;
+/** A string field of raw bytes, decoded as a Uint8Array. */
+export const STR_BYTES = 1;
+/** A comma-separated list, decoded as string[]. */
+export const STR_LIST = 2;
 
 export interface Native {
   lib: NativeLib;
@@ -51,6 +60,7 @@ async function load(): Promise<Native> {
       name: readText(sym, (b, c, o) => sym.btx_alert_name(i, b, c, o)) || `alert_${i}`,
       nums: [],
       strs: [],
+      kinds: [],
     });
   }
   const fields = bdecode(utf8Encoder.encode(readText(sym, (b, c, o) => sym.btx_event_schema(b, c, o)))) as Record<
@@ -61,7 +71,9 @@ async function load(): Promise<Native> {
     const f = fields[rec.name] as [Uint8Array[], Uint8Array[]] | undefined;
     if (!f) continue;
     rec.nums = f[0].map((x) => utf8Decoder.decode(x));
-    rec.strs = f[1].map((x) => utf8Decoder.decode(x));
+    const names = f[1].map((x) => utf8Decoder.decode(x));
+    rec.kinds = names.map((n) => n.endsWith(":bytes") ? STR_BYTES : n.endsWith(":list") ? STR_LIST : STR_TEXT);
+    rec.strs = names.map((n) => n.replace(/:(bytes|list)$/, ""));
   }
   return { lib, sym, schema };
 }

@@ -28,7 +28,9 @@ export type ErrorCode =
   | "TORRENT_REMOVED"
   | "LIBRARY_NOT_FOUND"
   | "ABI_MISMATCH"
-  | "ABORTED";
+  | "ABORTED"
+  | "DHT_STALE_SEQUENCE"
+  | "DHT_CAS_MISMATCH";
 
 /** Native status code → string code, by index (BTX_OK is 0). */
 export const NATIVE_CODES: readonly (ErrorCode | "OK")[] = [

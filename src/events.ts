@@ -227,6 +227,71 @@ export interface EventFields {
   url_seed: About & { url: string; error: string };
   /** A slow consumer's queue overflowed: `count` events were not delivered to it. */
   events_dropped: NotAbout & { count: number };
+
+  // ---- ip filter and dht
+  /**
+   * A connection to or from `peer` ("ip:port") was refused. `reason`:
+   * "ip_filter", "port_filter", "i2p_mixed", "privileged_ports",
+   * "utp_disabled", "tcp_disabled", "invalid_local_interface" or
+   * "ssrf_mitigation". `torrent` is absent for an incoming connection not yet
+   * tied to a torrent.
+   */
+  peer_blocked: { torrent?: Torrent; peer: string; reason: string };
+  /** The DHT finished bootstrapping (its first lookup of its own id). */
+  dht_bootstrap: NotAbout;
+  /** A DHT node answered a `dht.getPeers()` lookup of `infoHash` (hex) with `peers` ("ip:port"). */
+  dht_get_peers_reply: NotAbout & { numPeers: number; infoHash: string; peers: string[] };
+  /** Another DHT node announced to this one that `ip`:`port` has peers of `infoHash` (hex). */
+  dht_announce: NotAbout & { port: number; ip: string; infoHash: string };
+  /** Another DHT node asked this one for peers of `infoHash` (hex). */
+  dht_get_peers: NotAbout & { infoHash: string };
+  /** The DHT returned `numPeers` peers for the torrent. */
+  dht_reply: About & { numPeers: number };
+  /** A DHT operation failed. */
+  dht_error: NotAbout & { errorCode: number; error: string; operation: string };
+  /** Answer to `dht.stats()`: the routing table (`nodeId` hex, `localEndpoint` "ip:port"). */
+  dht_stats: NotAbout & {
+    nodes: number;
+    replacements: number;
+    buckets: number;
+    activeLookups: number;
+    nodeId: string;
+    localEndpoint: string;
+  };
+  /** Answer to `dht.ping()` from `endpoint`: its `nodeId` (hex), or `timedOut` 1 and no id. */
+  dht_direct_response: NotAbout & { timedOut: number; endpoint: string; nodeId: string };
+  /** Answer to `dht.getImmutable()`: `value` is the bencoded item, empty when not found. */
+  dht_immutable_item: NotAbout & { target: string; value: Uint8Array };
+  /**
+   * A version of a mutable item (answer to `dht.getMutable()`): `value`
+   * bencoded (empty when not found), `publicKey` and `signature` hex. The
+   * last one of a lookup has `authoritative` 1.
+   */
+  dht_mutable_item: NotAbout & {
+    seq: number;
+    authoritative: number;
+    publicKey: string;
+    signature: string;
+    salt: Uint8Array;
+    value: Uint8Array;
+  };
+  /**
+   * A put finished: stored on `numSuccess` nodes under `target` (hex). For a
+   * mutable item also `publicKey`, `signature` (hex), `salt`, `seq`, the
+   * `requestId` of `dht.putMutable()` and `error`: "" or the code of a put
+   * the shim refused ("DHT_STALE_SEQUENCE", "DHT_CAS_MISMATCH"; nothing new
+   * was signed then).
+   */
+  dht_put: NotAbout & {
+    numSuccess: number;
+    seq: number;
+    requestId: number;
+    target: string;
+    publicKey: string;
+    signature: string;
+    salt: Uint8Array;
+    error: "" | "DHT_STALE_SEQUENCE" | "DHT_CAS_MISMATCH";
+  };
 }
 
 /** One event of type `K`. */

@@ -25,6 +25,8 @@ import {
   type SaveAllOptions,
   type SavedResumeData,
 } from "./control.ts";
+import { IpFilter } from "./ipfilter.ts";
+import { Dht } from "./dht.ts";
 
 /** A libtorrent setting value: string, integer or boolean, by the setting's type. */
 export type SettingValue = string | number | boolean;
@@ -225,8 +227,18 @@ export function isolatedSettings(listen = "127.0.0.1:0", dhtBootstrap: string[] 
     dht_bootstrap_nodes: dhtBootstrap.join(","),
     // Every peer of a loopback swarm shares 127.0.0.1.
     allow_multiple_connections_per_ip: true,
+    // A loopback DHT: every node has the same IP. Let the routing table and
+    // lookups keep several nodes per IP, and lift the DoS blocker, which
+    // counts packets per IP (more than 5/s over 10 s from "one" host bans
+    // it for dht_block_timeout): a handful of loopback nodes exceed that as
+    // soon as they look anything up.
     dht_restrict_routing_ips: false,
     dht_restrict_search_ips: false,
+    dht_block_ratelimit: 1_000_000,
+    // The DHT drops incoming requests beyond 8000 response bytes/s (the
+    // default): a few 1000-byte BEP 44 items in a second exceed that, and a
+    // dropped request stalls the asker's lookup until its RPC timeout (~15 s).
+    dht_upload_rate_limit: 100_000_000,
   };
 }
 
@@ -747,6 +759,24 @@ export class Session implements AsyncDisposable {
     await this.#core.close();
     if (errors.length === 1) throw errors[0];
     if (errors.length > 1) throw new AggregateError(errors, `close: ${errors.length} torrents' resume data not saved`);
+  }
+
+  // ---- ip filter and dht
+  #ipFilter: IpFilter | undefined;
+  #dht: Dht | undefined;
+
+  /**
+   * The session's IP filter. On an isolated session the loopback-only rules
+   * stay on top of whatever is added: nothing outside 127.0.0.0/8 and ::1
+   * can be allowed.
+   */
+  get ipFilter(): IpFilter {
+    return this.#ipFilter ??= new IpFilter(this.#core);
+  }
+
+  /** The session's DHT node: nodes, announces, peer lookups, BEP 44 items. */
+  get dht(): Dht {
+    return this.#dht ??= new Dht(this.#core);
   }
 }
 

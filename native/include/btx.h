@@ -108,7 +108,8 @@ BTX_API int32_t btx_blob_free(uint32_t blob);
  * settings. len 0 means defaults. The shim always installs its own alert
  * notification; "alert_mask" defaults to the categories the event layer
  * types (error, status, storage, tracker, connect, ip_block,
- * performance_warning, dht, file_progress, piece_progress, port_mapping).
+ * performance_warning, dht, dht_operation, file_progress, piece_progress,
+ * port_mapping).
  * flags: BTX_SESSION_POSIX_DISK_IO selects the POSIX disk I/O backend
  * instead of memory-mapped files (no SIGBUS when a file shrinks underneath).
  * BTX_SESSION_LOOPBACK_ONLY installs an IP filter that blocks every address
@@ -621,6 +622,130 @@ BTX_API int32_t btx_torrent_save_resume_flags(btx_torrent t, uint32_t flags);
  * gives what was downloaded). BTX_E_NO_METADATA without metadata. */
 BTX_API int32_t btx_torrent_flush_cache(btx_torrent t);
 
+
+/* ---- ip filter and dht ------------------------------------------------- */
+
+/* IP filter. Rules are packed records of BTX_IP_RANGE_SIZE (34) bytes:
+ *   u8 family (4 or 6), u8 access (0 allow, 1 block),
+ *   u8 first[16], u8 last[16]  — addresses in network byte order; an IPv4
+ *   address fills the first 4 bytes and leaves the other 12 zero.
+ * A later rule overrides earlier ones where they overlap. On a session opened
+ * with BTX_SESSION_LOOPBACK_ONLY the engine always enforces the user's rules
+ * with the loopback-only rules on top: an address outside 127.0.0.0/8 and ::1
+ * stays blocked whatever the user allows; inside loopback the user's rules
+ * apply. */
+#define BTX_IP_RANGE_SIZE 34u
+
+/* Adds len / 34 rules at once (len must be a multiple of 34; 0 is a no-op).
+ * Every record is validated first — family, access, zero IPv4 padding,
+ * first <= last — and a bad one gives BTX_E_INVALID_ARGUMENT naming its index
+ * with no rule applied (all or nothing). Built for bulk lists (a million
+ * ranges in one call). */
+BTX_API int32_t btx_ip_filter_add(btx_session s, const uint8_t* records, uint32_t len);
+
+/* Removes every user rule (a loopback-only session stays loopback-only). */
+BTX_API int32_t btx_ip_filter_clear(btx_session s);
+
+/* Exports the filter as a blob of packed records (same layout) covering the
+ * whole IPv4 then the whole IPv6 space, consecutive ranges of equal access
+ * merged. which: BTX_IP_FILTER_IN_FORCE = what the engine enforces (the
+ * loopback guard included), BTX_IP_FILTER_USER = the user's rules alone. */
+#define BTX_IP_FILTER_IN_FORCE 0u
+#define BTX_IP_FILTER_USER 1u
+BTX_API int32_t btx_ip_filter_export(btx_session s, uint32_t which, uint32_t* out_blob,
+                                     uint32_t* out_size);
+
+/* *out_access = 1 when the filter in force blocks the numeric address host
+ * (IPv4 or IPv6 text), else 0. */
+BTX_API int32_t btx_ip_filter_access(btx_session s, const uint8_t* host, uint32_t host_len,
+                                     uint32_t* out_access);
+
+/* DHT. Results arrive as events (alerts): these calls only start the work.
+ * Calls that need the DHT fail with BTX_E_ENGINE when it is off
+ * (setting enable_dht). Hosts are numeric; on a loopback-only session they
+ * must be loopback addresses (else BTX_E_INVALID_ARGUMENT). */
+
+/* Adds a DHT node (pinged, then kept in the routing table if it answers). */
+BTX_API int32_t btx_dht_add_node(btx_session s, const uint8_t* host, uint32_t host_len,
+                                 uint32_t port);
+
+/* Sends a DHT ping to host:port. Event "dht_direct_response" follows, with
+ * fields endpoint, nodeId (hex; "" when timedOut is 1). A node that answers
+ * enters the routing table. */
+BTX_API int32_t btx_dht_ping(btx_session s, const uint8_t* host, uint32_t host_len, uint32_t port);
+
+/* Announces info_hash (20 bytes) on the DHT. port 0: the port the DHT
+ * packets come from (implied port); else 1..65535. flags:
+ * BTX_DHT_ANNOUNCE_SEED = announce as a seed. */
+#define BTX_DHT_ANNOUNCE_SEED 1u
+BTX_API int32_t btx_dht_announce(btx_session s, const uint8_t* info_hash, uint32_t port,
+                                 uint32_t flags);
+
+/* Looks up peers of info_hash (20 bytes). Each DHT node that knows peers
+ * gives one "dht_get_peers_reply" event (infoHash, numPeers, peers). Needs
+ * the dht_operation alert category (in the default alert_mask). */
+BTX_API int32_t btx_dht_get_peers(btx_session s, const uint8_t* info_hash);
+
+/* Asks for a "dht_stats" event: nodes and replacements in the routing
+ * table, buckets, active lookups, node id. */
+BTX_API int32_t btx_dht_stats(btx_session s);
+
+/* The DHT state (node ids and the nodes known) as a blob: a bencoded
+ * dictionary { "dht state": {...} } in libtorrent's session-params format. */
+BTX_API int32_t btx_dht_save_state(btx_session s, uint32_t* out_blob, uint32_t* out_size);
+
+/* Loads a state saved by btx_dht_save_state and restarts the DHT node with
+ * it (items stored on this node are dropped). A loopback-only session drops
+ * non-loopback nodes from it. */
+BTX_API int32_t btx_dht_load_state(btx_session s, const uint8_t* state, uint32_t len);
+
+/* BEP 44. Values are bencoded (any bencodable value), at most 1000 bytes
+ * once canonically re-encoded (else BTX_E_INVALID_ARGUMENT); a salt is at
+ * most 64 bytes. */
+
+/* An ed25519 key pair: from the 32-byte seed, or a random one when seed is
+ * NULL. out_public: 32 bytes; out_secret: 64 bytes (libtorrent's expanded
+ * secret key); out_seed (optional, may be NULL): the 32-byte seed used. */
+BTX_API int32_t btx_dht_keypair(const uint8_t* seed, uint8_t* out_public, uint8_t* out_secret,
+                                uint8_t* out_seed);
+
+/* Stores an immutable item; out_target (20 bytes) receives its target
+ * (SHA-1 of the bencoded value). Event "dht_put" (target, numSuccess)
+ * follows when the put is done. */
+BTX_API int32_t btx_dht_put_immutable(btx_session s, const uint8_t* value, uint32_t len,
+                                      uint8_t* out_target);
+
+/* Looks up an immutable item by target (20 bytes). Event
+ * "dht_immutable_item" (target, value; value empty when not found). */
+BTX_API int32_t btx_dht_get_immutable(btx_session s, const uint8_t* target);
+
+/* Stores a mutable item under public_key (32 bytes) and salt, signed in the
+ * shim with secret_key (64 bytes; must belong to public_key, else
+ * BTX_E_INVALID_ARGUMENT). The secret key is copied once and wiped as soon as
+ * the item is signed (or the put is dropped); never kept after that.
+ * seq_cas points at two int64: [0] the sequence number (with
+ * BTX_DHT_PUT_SEQ; else one more than the stored item's, or 1), [1] the
+ * compare-and-swap sequence number (with BTX_DHT_PUT_CAS): the put happens
+ * only if the item stored now has exactly that sequence number. Both
+ * 0..2^53-1. The current item is looked up first, then, on libtorrent's
+ * network thread, the shim decides: a CAS that does not match, or a seq
+ * lower than the stored one (or equal with another value), rejects the put
+ * (nothing new is signed). *out_request receives an id; event "dht_put"
+ * with that requestId reports the outcome: error "" (stored on numSuccess
+ * nodes), "DHT_STALE_SEQUENCE" or "DHT_CAS_MISMATCH". */
+#define BTX_DHT_PUT_SEQ 1u
+#define BTX_DHT_PUT_CAS 2u
+BTX_API int32_t btx_dht_put_mutable(btx_session s, const uint8_t* public_key,
+                                    const uint8_t* secret_key, const uint8_t* value, uint32_t len,
+                                    const uint8_t* salt, uint32_t salt_len, const int64_t* seq_cas,
+                                    uint32_t flags, uint32_t* out_request);
+
+/* Looks up a mutable item by public_key (32 bytes) and salt. Events
+ * "dht_mutable_item" (publicKey, salt, seq, signature, value,
+ * authoritative) follow as nodes answer; the last one has authoritative 1
+ * (value empty when nothing was found). */
+BTX_API int32_t btx_dht_get_mutable(btx_session s, const uint8_t* public_key, const uint8_t* salt,
+                                    uint32_t salt_len);
 
 #ifdef __cplusplus
 }

@@ -6,11 +6,13 @@
 #include <array>
 #include <atomic>
 #include <cstring>
+#include <iterator>
 #include <string>
 
 #include <libtorrent/alert_types.hpp>
 #include <libtorrent/bencode.hpp>
 #include <libtorrent/entry.hpp>
+#include <libtorrent/hasher.hpp>
 #include <libtorrent/operations.hpp>
 #include <libtorrent/write_resume_data.hpp>
 
@@ -38,6 +40,43 @@ std::string ep_str(lt::tcp::endpoint const& ep) {
   return addr + ":" + std::to_string(ep.port());
 }
 std::string ec_str(lt::error_code const& ec) { return ec ? ec.message() : std::string(); }
+
+// ---- ip filter and dht: helpers
+std::string uep_str(lt::udp::endpoint const& ep) { return ep_str(lt::tcp::endpoint(ep.address(), ep.port())); }
+template <class Bytes>
+std::string hex_str(Bytes const& b) {
+  static char const digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(std::size(b) * 2);
+  for (auto c : b) {
+    auto u = static_cast<unsigned char>(c);
+    out += digits[u >> 4];
+    out += digits[u & 15];
+  }
+  return out;
+}
+std::string bencoded(lt::entry const& e) {
+  std::string out;
+  if (e.type() != lt::entry::undefined_t) lt::bencode(std::back_inserter(out), e);
+  return out;
+}
+char const* blocked_reason(int r) {
+  static char const* const names[] = {"ip_filter",    "port_filter",  "i2p_mixed",
+                                      "privileged_ports", "utp_disabled", "tcp_disabled",
+                                      "invalid_local_interface", "ssrf_mitigation"};
+  return r >= 0 && r < 8 ? names[r] : "unknown";
+}
+bool all_zero(std::array<char, 32> const& k) {
+  for (char c : k)
+    if (c) return false;
+  return true;
+}
+// BEP 44 target of a mutable item: SHA-1(public key + salt).
+std::string mutable_target(std::array<char, 32> const& pk, std::string const& salt) {
+  lt::hasher h(pk.data(), 32);
+  if (!salt.empty()) h.update(salt.data(), static_cast<int>(salt.size()));
+  return hex_str(h.final());
+}
 
 // Fields beyond name/torrent/message. Keep this list in step with the
 // TypeScript event types (src/events.ts); tests compare the two.
@@ -127,6 +166,69 @@ std::vector<Descriptor> const& descriptors() {
       {lt::save_resume_data_alert::alert_type,
        {NUM(save_resume_data_alert, "blob", 0), NUM(save_resume_data_alert, "size", 0)},
        {}},
+      // ---- ip filter and dht. A string field named "x:bytes" carries raw
+      // bytes (the decoder makes a Uint8Array `x`); "x:list" carries a
+      // comma-separated list (the decoder makes a string[] `x`).
+      {lt::peer_blocked_alert::alert_type,
+       {},
+       {STR(peer_blocked_alert, "peer", ep_str(x->endpoint)), STR(peer_blocked_alert, "reason", blocked_reason(x->reason))}},
+      {lt::dht_get_peers_reply_alert::alert_type,
+       {NUM(dht_get_peers_reply_alert, "numPeers", x->num_peers())},
+       {STR(dht_get_peers_reply_alert, "infoHash", hex_str(x->info_hash)), STR(dht_get_peers_reply_alert, "peers:list", [x] {
+          std::string out;
+          for (auto const& ep : x->peers()) {
+            if (!out.empty()) out += ',';
+            out += ep_str(ep);
+          }
+          return out;
+        }())}},
+      {lt::dht_announce_alert::alert_type,
+       {NUM(dht_announce_alert, "port", x->port)},
+       {STR(dht_announce_alert, "ip", x->ip.to_string()), STR(dht_announce_alert, "infoHash", hex_str(x->info_hash))}},
+      {lt::dht_get_peers_alert::alert_type, {}, {STR(dht_get_peers_alert, "infoHash", hex_str(x->info_hash))}},
+      {lt::dht_reply_alert::alert_type, {NUM(dht_reply_alert, "numPeers", x->num_peers)}, {}},
+      {lt::dht_error_alert::alert_type,
+       {NUM(dht_error_alert, "errorCode", x->error.value())},
+       {STR(dht_error_alert, "error", ec_str(x->error)), STR(dht_error_alert, "operation", lt::operation_name(x->op))}},
+      {lt::dht_stats_alert::alert_type,
+       {NUM(dht_stats_alert, "nodes",
+            [x] {
+              int n = 0;
+              for (auto const& b : x->routing_table) n += b.num_nodes;
+              return n;
+            }()),
+        NUM(dht_stats_alert, "replacements",
+            [x] {
+              int n = 0;
+              for (auto const& b : x->routing_table) n += b.num_replacements;
+              return n;
+            }()),
+        NUM(dht_stats_alert, "buckets", x->routing_table.size()),
+        NUM(dht_stats_alert, "activeLookups", x->active_requests.size())},
+       {STR(dht_stats_alert, "nodeId", hex_str(x->nid)), STR(dht_stats_alert, "localEndpoint", uep_str(x->local_endpoint))}},
+      {lt::dht_direct_response_alert::alert_type,
+       {NUM(dht_direct_response_alert, "timedOut", x->response().type() == lt::bdecode_node::none_t ? 1 : 0)},
+       {STR(dht_direct_response_alert, "endpoint", uep_str(x->endpoint)), STR(dht_direct_response_alert, "nodeId", [x] {
+          auto r = x->response();
+          if (r.type() != lt::bdecode_node::dict_t) return std::string();
+          auto body = r.dict_find_dict("r");
+          auto id = body ? body.dict_find_string_value("id") : lt::string_view();
+          return hex_str(std::string(id));
+        }())}},
+      {lt::dht_immutable_item_alert::alert_type,
+       {},
+       {STR(dht_immutable_item_alert, "target", hex_str(x->target)), STR(dht_immutable_item_alert, "value:bytes", bencoded(x->item))}},
+      {lt::dht_mutable_item_alert::alert_type,
+       {NUM(dht_mutable_item_alert, "seq", x->seq), NUM(dht_mutable_item_alert, "authoritative", x->authoritative ? 1 : 0)},
+       {STR(dht_mutable_item_alert, "publicKey", hex_str(x->key)), STR(dht_mutable_item_alert, "signature", hex_str(x->signature)),
+        STR(dht_mutable_item_alert, "salt:bytes", x->salt), STR(dht_mutable_item_alert, "value:bytes", bencoded(x->item))}},
+      // requestId and error are filled in encode() from the shim's pending puts.
+      {lt::dht_put_alert::alert_type,
+       {NUM(dht_put_alert, "numSuccess", x->num_success), NUM(dht_put_alert, "seq", x->seq), NUM(dht_put_alert, "requestId", 0)},
+       {STR(dht_put_alert, "target", all_zero(x->public_key) ? hex_str(x->target) : mutable_target(x->public_key, x->salt)),
+        STR(dht_put_alert, "publicKey", all_zero(x->public_key) ? std::string() : hex_str(x->public_key)),
+        STR(dht_put_alert, "signature", all_zero(x->public_key) ? std::string() : hex_str(x->signature)),
+        STR(dht_put_alert, "salt:bytes", x->salt), STR(dht_put_alert, "error", std::string())}},
   };
   return d;
 }
@@ -212,6 +314,9 @@ void encode(btx::SessionState& s, lt::alert const* a, Encoded& e) {
   }
   for (auto const& f : d->nums) e.nums[e.nnum++] = f.second(a);
   for (auto const& f : d->strs) e.strs[e.nstr++] = f.second(a);
+  // ---- ip filter and dht: a mutable put's request id and outcome.
+  if (type == lt::dht_put_alert::alert_type && !all_zero(static_cast<lt::dht_put_alert const*>(a)->public_key))
+    btx::dht_put_outcome(s, a, e.nums[2], e.strs[5]);
 }
 
 void write_record(Encoded const& e, uint16_t type, uint8_t* out) {

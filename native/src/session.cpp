@@ -18,17 +18,7 @@ constexpr lt::alert_category_t kDefaultAlertMask =
     lt::alert_category::tracker | lt::alert_category::connect | lt::alert_category::ip_block |
     lt::alert_category::performance_warning | lt::alert_category::dht |
     lt::alert_category::file_progress | lt::alert_category::piece_progress |
-    lt::alert_category::port_mapping;
-
-lt::ip_filter loopback_only_filter() {
-  lt::ip_filter f;
-  f.add_rule(lt::make_address_v4("0.0.0.0"), lt::make_address_v4("255.255.255.255"), lt::ip_filter::blocked);
-  f.add_rule(lt::make_address_v4("127.0.0.0"), lt::make_address_v4("127.255.255.255"), 0);
-  f.add_rule(lt::make_address_v6("::"), lt::make_address_v6("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
-             lt::ip_filter::blocked);
-  f.add_rule(lt::make_address_v6("::1"), lt::make_address_v6("::1"), 0);
-  return f;
-}
+    lt::alert_category::port_mapping | lt::alert_category::dht_operation;
 
 }  // namespace
 
@@ -61,9 +51,10 @@ extern "C" BTX_API int32_t btx_session_open_state(uint8_t const* settings, uint3
     lt::session_params params(std::move(pack));
     params.dht_state = std::move(restored.dht_state);
     if (flags & BTX_SESSION_POSIX_DISK_IO) params.disk_io_constructor = lt::posix_disk_io_constructor;
-    if (flags & BTX_SESSION_LOOPBACK_ONLY) params.ip_filter = loopback_only_filter();
+    if (flags & BTX_SESSION_LOOPBACK_ONLY) params.ip_filter = btx::loopback_only_filter();
 
     auto s = std::make_shared<btx::SessionState>();
+    s->flags = flags;
     s->ses = std::make_unique<lt::session>(std::move(params));
     std::shared_ptr<btx::Notifier> n = s->notifier;
     s->ses->set_alert_notify([n] { n->signal(); });

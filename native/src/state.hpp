@@ -13,6 +13,7 @@
 #include <libtorrent/alert.hpp>
 #include <libtorrent/bdecode.hpp>
 #include <libtorrent/info_hash.hpp>
+#include <libtorrent/ip_filter.hpp>
 #include <libtorrent/session.hpp>
 #include <libtorrent/torrent_handle.hpp>
 
@@ -38,6 +39,8 @@ struct Notifier {
     cv.notify_all();
   }
 };
+
+struct DhtPuts;  // dht.cpp: mutable puts in flight
 
 struct TorrentEntry {
   uint32_t id = 0;
@@ -102,6 +105,14 @@ struct SessionState : std::enable_shared_from_this<SessionState> {
   std::mutex add_batches_mu;
   std::map<uint32_t, AddBatch> add_batches;
   uint32_t next_add_batch = 1;
+  // ---- ip filter and dht
+  uint32_t flags = 0;  // BTX_SESSION_* flags given at open
+  // The user's IP rules (ipfilter.cpp). The engine holds these intersected
+  // with the loopback-only rules when BTX_SESSION_LOOPBACK_ONLY was given.
+  std::mutex ip_filter_mu;
+  lt::ip_filter user_ip_filter;
+  // Mutable DHT puts awaiting their dht_put alert (dht.cpp).
+  std::shared_ptr<DhtPuts> dht_puts;
 };
 
 struct TorrentState {
@@ -177,5 +188,13 @@ lt::add_torrent_params read_add_params(lt::bdecode_node const& d);
 // Called by the drain for every alert it passed on: keeps the counters of
 // a session_stats alert for btx_session_stats.
 void capture_stats(SessionState& s, lt::alert const* a);
+// ---- ip filter and dht
+// The loopback-only rules: everything outside 127.0.0.0/8 and ::1 blocked.
+// add_loopback_guard() writes them over `f` (what is loopback keeps f's rules).
+lt::ip_filter loopback_only_filter();
+void add_loopback_guard(lt::ip_filter& f);
+// Encodes a mutable dht_put alert's outcome (dht.cpp): the request id the
+// put was given and "" or the stable error code of a rejected put.
+void dht_put_outcome(SessionState& s, lt::alert const* a, double& request_id, std::string& error);
 
 }  // namespace btx
