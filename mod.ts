@@ -76,3 +76,4 @@ export { type SessionStats } from "./src/stats.ts";
 export { type FileEntry, type PeerFlags, type PeerInfo, type PeerSource, PieceSet } from "./src/inspect.ts";
 export { type FilesOptions } from "./src/torrent.ts";
 export { StatusRecord } from "./src/_status.ts";
+export { type Attached, type Plugin, type PluginInstance } from "./src/plugin.ts";

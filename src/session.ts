@@ -27,6 +27,7 @@ import {
 } from "./control.ts";
 import { IpFilter } from "./ipfilter.ts";
 import { Dht } from "./dht.ts";
+import { type Attached, attachPlugin, type Plugin, type PluginInstance } from "./plugin.ts";
 
 /** A libtorrent setting value: string, integer or boolean, by the setting's type. */
 export type SettingValue = string | number | boolean;
@@ -293,6 +294,7 @@ export class Session implements AsyncDisposable {
   readonly #core: SessionCore;
   readonly #isolated: boolean;
   #closing: Promise<void> | undefined;
+  readonly #plugins = new Set<Attached<PluginInstance>>();
 
   private constructor(core: SessionCore, isolated: boolean) {
     this.#core = core;
@@ -438,6 +440,18 @@ export class Session implements AsyncDisposable {
       }
     }
     return this.#closing;
+  }
+
+  /**
+   * Attaches a plugin (for example `httpServer()` from
+   * `./plugins/http/mod.ts`). The returned handle is the plugin's API; its
+   * `detach()` or `await using` detaches it, and `close()` detaches every
+   * plugin still attached (last attached first) before anything else.
+   * @throws TorrentError INVALID_ARGUMENT (not a plugin), SESSION_CLOSED, or the plugin's own error
+   */
+  async use<T extends PluginInstance>(plugin: Plugin<T>): Promise<Attached<T>> {
+    this.#core.ensureOpen();
+    return await attachPlugin(this, plugin, this.#plugins);
   }
 
   /** Same as `close()`, for `await using`. */
@@ -737,6 +751,13 @@ export class Session implements AsyncDisposable {
 
   async #closeWith(o: { saveResumeData?: CloseOptions["saveResumeData"]; onlyIfModified?: boolean }): Promise<void> {
     const errors: unknown[] = [];
+    for (const p of [...this.#plugins].reverse()) {
+      try {
+        await p.detach();
+      } catch (e) {
+        errors.push(e);
+      }
+    }
     const save = o.saveResumeData;
     if (save && !this.#core.closed) {
       try {
