@@ -14,7 +14,12 @@ import type { InfoHash } from "./torrent.ts";
 export interface CreateTorrentOptions {
   /** The file or directory to share. */
   path: string;
-  /** `"v1"` (SHA-1), `"v2"` (SHA-256, BEP 52) or `"hybrid"` (both; default). */
+  /**
+   * `"v1"` (SHA-1), `"v2"` (SHA-256, BEP 52) or `"hybrid"` (both; default).
+   * A v2-only torrent of a directory holding a single file is refused with
+   * INVALID_ARGUMENT: BEP 52 encodes it as a single-file torrent, so the
+   * directory would be lost. Create it from the file, or use v1 or hybrid.
+   */
   version?: "v1" | "v2" | "hybrid";
   /** Bytes per piece: a power of two from 16 KiB to 256 MiB; default automatic. */
   pieceSize?: number;

@@ -11,6 +11,7 @@ import {
   MULTI_FILE_TREE,
   openIsolated,
   openSeeder,
+  rejectsCode,
   TempDir,
   TIMEOUT,
   waitFor,
@@ -86,22 +87,32 @@ describe("loopback download of a multi-file torrent", () => {
     }
   }
 
-  // KNOWN BUG (native createTorrent / libtorrent 2.0.8): a v2-only torrent of
-  // a directory that holds a single file is written with that file alone at
-  // the root of its file tree, which libtorrent reads back as a single-file
-  // torrent named after the file: the directory is lost. A seeder given the
-  // directory's parent as savePath (what works for v1 and hybrid) finds no
-  // data and sits in "downloading" at progress 0, with no error.
+  // BEP 52 encodes a file tree holding one file as a single-file torrent, so
+  // a v2-only torrent of a directory with one file would lose the directory
+  // (libtorrent names it after the file and seeds nothing from the parent).
+  // createTorrent refuses it; v1 and hybrid keep the directory.
   for (const version of VERSIONS) {
-    const label = version === "v2" ? "KNOWN BUG: " : "";
-    test(`${label}a ${version} torrent of a directory holding one file seeds from the directory's parent`, {
-      timeout: TIMEOUT.quick,
-    }, async () => {
-      using dir = new TempDir();
-      const fx = await makeFixture(dir, { "only.bin": 20_000 }, { version, pieceSize: 16384 });
-      await using session = await openIsolated();
-      const t = await addSeed(session, fx); // asserts seeding after the check
-      assert.equal(t.status().name, fx.name, "the torrent keeps the directory's name");
-    });
+    test(
+      `a ${version} torrent of a directory holding one file ${
+        version === "v2" ? "is refused (INVALID_ARGUMENT)" : "seeds from the directory's parent"
+      }`,
+      {
+        timeout: TIMEOUT.quick,
+      },
+      async () => {
+        using dir = new TempDir();
+        if (version === "v2") {
+          await rejectsCode(
+            () => makeFixture(dir, { "only.bin": 20_000 }, { version, pieceSize: 16384 }),
+            "INVALID_ARGUMENT",
+          );
+          return;
+        }
+        const fx = await makeFixture(dir, { "only.bin": 20_000 }, { version, pieceSize: 16384 });
+        await using session = await openIsolated();
+        const t = await addSeed(session, fx); // asserts seeding after the check
+        assert.equal(t.status().name, fx.name, "the torrent keeps the directory's name");
+      },
+    );
   }
 });

@@ -38,6 +38,15 @@ extern "C" BTX_API int32_t btx_create_torrent(uint8_t const* opts, uint32_t len,
     lt::add_files(files, abs.string(), flags);
     if (files.num_files() == 0) btx::fail(BTX_E_CREATE_FAILED, "no files to add under " + path);
     if (files.total_size() == 0) btx::fail(BTX_E_CREATE_FAILED, "cannot create a torrent of zero bytes: " + path);
+    // BEP 52 writes a file tree with one file as a single-file torrent: a
+    // v2-only torrent of a directory holding one file would lose the
+    // directory (readers, libtorrent included, name it after the file and
+    // look for the file outside the directory). Refuse rather than create a
+    // torrent that does not describe the data.
+    if (version == 2 && files.num_files() == 1 && fs::is_directory(abs, fec))
+      btx::fail(BTX_E_INVALID_ARGUMENT,
+                "a v2-only torrent cannot hold a directory with a single file (BEP 52 makes it a single-file "
+                "torrent): create it from the file itself, or use version v1 or hybrid");
 
     lt::create_torrent ct(files, static_cast<int>(piece_size), flags);
     int tier = 0;

@@ -317,6 +317,17 @@ static void test_create_validation() {
   CHECK(v2.v1.empty() && v2.v2.size() == 32);
   CHECK(hy.v1.size() == 20 && hy.v2.size() == 32);
   CHECK(hy.magnet.find("urn:btih:") != std::string::npos && hy.magnet.find("urn:btmh:") != std::string::npos);
+  // A v2-only torrent of a directory with one file would lose the directory
+  // (BEP 52 single-file form): refused. v1 and hybrid keep it.
+  fs::path lone = root / "lone";
+  fs::create_directories(lone);
+  { std::ofstream(lone / "only.bin") << std::string(20000, 'x'); }
+  lt::entry l(lt::entry::dictionary_t);
+  l["path"] = lone.string();
+  l["version"] = 2;
+  b = bencode(l);
+  CHECK_EQ(btx_create_torrent(u8(b), n32(b), &blob, &size), BTX_E_INVALID_ARGUMENT);
+  CHECK(!create(lone, 1).v1.empty() && !create(lone, 3).v2.empty());
 }
 
 static void test_wait_and_wake() {
