@@ -65,6 +65,7 @@ export {
   type EventFilter,
   type EventOf,
   EventStream,
+  type EventStreamOptions,
   type EventType,
   type NotAbout,
   SYNTHETIC_TYPES,

@@ -25,11 +25,11 @@ if m=$(grep -Eo '([0-9]+) tests failed out of ([0-9]+)' "$log/ctest.txt"); then
 fi
 [ -f "$log/ctest.txt" ] && grep -q 'tests failed out of' "$log/ctest.txt" || { failed=$((failed + 1)); status=1; }
 
-run deno env NO_COLOR=1 node_modules/.bin/deno test -A --config deno.json tests/
-if m=$(grep -E '^(ok|FAILED) \| ' "$log/deno.txt" | tail -1); then
-  p=$(echo "$m" | grep -Eo '[0-9]+ passed' | grep -Eo '[0-9]+' || echo 0)
-  f=$(echo "$m" | grep -Eo '[0-9]+ failed' | grep -Eo '[0-9]+' || echo 0)
+run deno env NO_COLOR=1 node_modules/.bin/deno test -A --config deno.json --junit-path="$log/deno.xml" tests/
+# Deno counts a describe block as one test with steps: count the leaves.
+if [ -s "$log/deno.xml" ] && read -r p f < <(node scripts/_junit_leaves.mjs "$log/deno.xml"); then
   passed=$((passed + p)); failed=$((failed + f))
+  [ "$f" = 0 ] || status=1
 else
   failed=$((failed + 1)); status=1
 fi

@@ -7,6 +7,8 @@ import { EventHub, stateName, type TorrentEvent } from "./events.ts";
 import type { Torrent } from "./torrent.ts";
 
 const BTX_E_BUFFER_TOO_SMALL = 8;
+/** Drain buffers (64 KiB, about a thousand events each) handled per wake-up. */
+const DRAIN_BATCHES_PER_TURN = 8;
 
 interface Listener {
   onEvent(ev: TorrentEvent): void;
@@ -48,12 +50,20 @@ export class SessionCore {
     if (rc !== 0) check(this.native.sym, rc, this.handle, context);
   }
 
-  /** Drains every pending record and dispatches the events. */
-  drain(): void {
+  /**
+   * Drains pending records and dispatches the events: at most `batches`
+   * buffers' worth per call, so consumers run between turns (the rest is
+   * left in the shim and the wait loop is woken to come back for it).
+   */
+  drain(batches = DRAIN_BATCHES_PER_TURN): void {
     if (this.#engineGone) return;
     const sym = this.native.sym;
     const out = this.#out;
-    for (;;) {
+    for (let n = 0;; n++) {
+      if (n >= batches) {
+        sym.btx_session_wake(this.handle);
+        return;
+      }
       const rc = sym.btx_session_drain(this.handle, this.#buf, this.#buf.length, out);
       if (rc === BTX_E_BUFFER_TOO_SMALL) {
         this.#grow(out[0]);
@@ -158,7 +168,7 @@ export class SessionCore {
   /** Delivers the last events, stops waiting, destroys the engine. */
   async close(): Promise<void> {
     this.closed = true;
-    this.drain();
+    this.drain(Infinity);
     this.#engineGone = true;
     this.#loop?.stop();
     const rc = await this.native.sym.btx_session_close(this.handle);

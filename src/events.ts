@@ -8,6 +8,7 @@
  * @module
  */
 import type { Torrent } from "./torrent.ts";
+import { TorrentError } from "./errors.ts";
 
 /** A torrent's state, as libtorrent's torrent_status::state_t. */
 export type TorrentState =
@@ -307,8 +308,35 @@ export type EventFilter =
   | { types?: readonly EventType[]; torrent?: Torrent }
   | ((ev: TorrentEvent) => boolean);
 
-/** Per-consumer queue bound: beyond it, events are counted, not kept. */
+/** Default per-consumer queue bound: beyond it, events are counted, not kept. */
 export const MAX_QUEUED_EVENTS = 100_000;
+
+/** Options of `session.events()` / `torrent.events()`. */
+export interface EventStreamOptions {
+  /**
+   * Most events this stream queues while its consumer is busy (default
+   * 100,000; 1 .. 2^31). Beyond it events are counted, not kept, and one
+   * `events_dropped` event (with `count`) takes their place in the stream.
+   */
+  maxQueued?: number;
+}
+
+/** Validates EventStreamOptions; returns the bound. @internal */
+export function queueBound(options: EventStreamOptions | undefined): number {
+  if (options === undefined) return MAX_QUEUED_EVENTS;
+  if (options === null || typeof options !== "object") {
+    throw new TorrentError("INVALID_ARGUMENT", "events: options must be an object");
+  }
+  for (const k of Object.keys(options)) {
+    if (k !== "maxQueued") throw new TorrentError("INVALID_ARGUMENT", `events: unknown option '${k}'`);
+  }
+  const m = options.maxQueued;
+  if (m === undefined) return MAX_QUEUED_EVENTS;
+  if (!Number.isInteger(m) || m < 1 || m > 2 ** 31) {
+    throw new TorrentError("INVALID_ARGUMENT", "events: maxQueued must be an integer from 1 to 2^31");
+  }
+  return m;
+}
 
 function toPredicate(filter?: EventFilter): ((ev: TorrentEvent) => boolean) | undefined {
   if (!filter) return undefined;
@@ -329,16 +357,18 @@ function toPredicate(filter?: EventFilter): ((ev: TorrentEvent) => boolean) | un
 export class EventStream implements AsyncIterableIterator<TorrentEvent> {
   #queue: TorrentEvent[] = [];
   #head = 0;
-  #dropped = 0;
+  #marker: { type: "events_dropped"; message: string; count: number } | undefined;
   #waiter: ((r: IteratorResult<TorrentEvent>) => void) | undefined;
   #done = false;
   readonly #pred: ((ev: TorrentEvent) => boolean) | undefined;
   readonly #hub: EventHub;
+  readonly #max: number;
 
   /** @internal */
-  constructor(hub: EventHub, filter?: EventFilter) {
+  constructor(hub: EventHub, filter?: EventFilter, maxQueued = MAX_QUEUED_EVENTS) {
     this.#hub = hub;
     this.#pred = toPredicate(filter);
+    this.#max = maxQueued;
   }
 
   /** @internal Offers an event; returns nothing. */
@@ -350,8 +380,16 @@ export class EventStream implements AsyncIterableIterator<TorrentEvent> {
       w({ value: ev, done: false });
       return;
     }
-    if (this.#queue.length - this.#head >= MAX_QUEUED_EVENTS) {
-      this.#dropped++;
+    if (this.#queue.length - this.#head >= this.#max) {
+      // Full: count the event in a marker queued where the gap is, so the
+      // consumer sees events_dropped between the events before and after it.
+      // The marker takes one slot beyond the bound; later drops add to it
+      // until the consumer reaches it.
+      if (this.#marker === undefined) {
+        this.#marker = { type: "events_dropped", message: "", count: 0 };
+        this.#queue.push(this.#marker as unknown as TorrentEvent);
+      }
+      this.#marker.count++;
       return;
     }
     this.#queue.push(ev);
@@ -369,18 +407,13 @@ export class EventStream implements AsyncIterableIterator<TorrentEvent> {
 
   /** The next event; resolves when one arrives. */
   next(): Promise<IteratorResult<TorrentEvent>> {
-    if (this.#dropped > 0) {
-      const count = this.#dropped;
-      this.#dropped = 0;
-      const ev = {
-        type: "events_dropped",
-        message: `${count} events dropped: consumer too slow`,
-        count,
-      } as TorrentEvent;
-      return Promise.resolve({ value: ev, done: false });
-    }
     if (this.#head < this.#queue.length) {
       const value = this.#queue[this.#head++];
+      if (value === (this.#marker as unknown)) {
+        const m = this.#marker!;
+        m.message = `${m.count} events dropped: consumer too slow`;
+        this.#marker = undefined;
+      }
       if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
         this.#queue = this.#queue.slice(this.#head);
         this.#head = 0;
@@ -398,6 +431,7 @@ export class EventStream implements AsyncIterableIterator<TorrentEvent> {
     this.#hub.unsubscribe(this);
     this.#queue = [];
     this.#head = 0;
+    this.#marker = undefined;
     this.end();
     return Promise.resolve({ value: undefined, done: true });
   }
@@ -417,8 +451,8 @@ export class EventHub {
     return this.#streams.size;
   }
 
-  subscribe(filter?: EventFilter): EventStream {
-    const s = new EventStream(this, filter);
+  subscribe(filter?: EventFilter, maxQueued?: number): EventStream {
+    const s = new EventStream(this, filter, maxQueued);
     if (this.#closed) s.end();
     else this.#streams.add(s);
     return s;

@@ -14,7 +14,7 @@ import { type SessionStats, StatsReader } from "./stats.ts";
 import { parse } from "./_validate.ts";
 import { bencode, type BValue } from "./bencode.ts";
 import { TorrentError } from "./errors.ts";
-import type { EventFilter, EventStream } from "./events.ts";
+import { type EventFilter, type EventStream, type EventStreamOptions, queueBound } from "./events.ts";
 import { FLAG, type InfoHash, Torrent, torrentId as tid } from "./torrent.ts";
 import {
   type AddFlags,
@@ -386,10 +386,14 @@ export class Session implements AsyncDisposable {
 
   /**
    * Events of this session as an async iterator. Subscribed from this call
-   * on; several may run at once; leaving `for await` unsubscribes.
+   * on; several may run at once; leaving `for await` unsubscribes. A stream
+   * queues at most `options.maxQueued` events (default 100,000) while its
+   * consumer is busy; past that it drops them and yields one
+   * `events_dropped` event (with `count`) where they were.
+   * @throws TorrentError INVALID_ARGUMENT (bad options)
    */
-  events(filter?: EventFilter): EventStream {
-    return this.#core.hub.subscribe(filter);
+  events(filter?: EventFilter, options?: EventStreamOptions): EventStream {
+    return this.#core.hub.subscribe(filter, queueBound(options));
   }
 
   /**

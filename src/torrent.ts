@@ -6,7 +6,14 @@
 import type { SessionCore } from "./_core.ts";
 import { bytes, hex, out32, takeBlob, utf8 } from "./_native.ts";
 import { TorrentError } from "./errors.ts";
-import type { EventFilter, EventStream, TorrentEvent, TorrentState } from "./events.ts";
+import {
+  type EventFilter,
+  type EventStream,
+  type EventStreamOptions,
+  queueBound,
+  type TorrentEvent,
+  type TorrentState,
+} from "./events.ts";
 import { decodeStatus, ST } from "./_status.ts";
 import { RecordBuffers } from "./_records.ts";
 import { decodeFiles, decodePeers, type FileEntry, type PeerInfo, PieceSet } from "./inspect.ts";
@@ -356,12 +363,13 @@ export class Torrent {
     return ev.resumeData;
   }
 
-  /** Events about this torrent (see `session.events()`). */
-  events(filter?: EventFilter): EventStream {
+  /** Events about this torrent (see `session.events()`, also for `options`). @throws TorrentError INVALID_ARGUMENT */
+  events(filter?: EventFilter, options?: EventStreamOptions): EventStream {
+    const max = queueBound(options);
     const mine = (ev: TorrentEvent) => (ev as { torrent?: Torrent }).torrent === this;
-    if (!filter) return this.#core.hub.subscribe(mine);
-    if (typeof filter === "function") return this.#core.hub.subscribe((ev) => mine(ev) && filter(ev));
-    return this.#core.hub.subscribe({ ...filter, torrent: this });
+    if (!filter) return this.#core.hub.subscribe(mine, max);
+    if (typeof filter === "function") return this.#core.hub.subscribe((ev) => mine(ev) && filter(ev), max);
+    return this.#core.hub.subscribe({ ...filter, torrent: this }, max);
   }
 
   // ---- inspection

@@ -11,6 +11,7 @@ import {
   openIsolated,
   openSeeder,
   TempDir,
+  throwsCode,
   TIMEOUT,
   waitForType,
 } from "./_helpers.ts";
@@ -262,4 +263,43 @@ describe("events", () => {
       assert.equal((await session.events().next()).done, true);
     },
   );
+
+  test("a full stream drops events in place: events_dropped sits where the gap is", {
+    timeout: TIMEOUT.quick,
+  }, async () => {
+    using dir = new TempDir();
+    await using session = await openIsolated();
+    const all = session.events();
+    const bounded = session.events(undefined, { maxQueued: 3 });
+    const seen: TorrentEvent[] = [];
+    const magnets = Array.from({ length: 20 }, (_, i) => ({
+      magnet: `magnet:?xt=urn:btih:${(i + 1).toString(16).padStart(40, "0")}`,
+      savePath: dir.join("m"),
+    }));
+    const torrents = await session.addMany(magnets);
+    while (seen.length < 12) seen.push((await all.next()).value as TorrentEvent);
+    // The first three were queued, then the gap, counted.
+    const head = [];
+    for (let i = 0; i < 4; i++) head.push((await bounded.next()).value as TorrentEvent);
+    for (let i = 0; i < 3; i++) assert.equal(head[i], seen[i], `event ${i} is the same object`);
+    const marker = head[3];
+    assert.equal(marker.type, "events_dropped");
+    const count = (marker as { count: number }).count;
+    assert.ok(count >= 9, `at least the 9 events seen after the first 3 were dropped (count ${count})`);
+    assert.match(marker.message, new RegExp(`^${count} events dropped`));
+    // After the marker the stream goes on with the event right after the gap.
+    torrents[0].pause();
+    const next = (await bounded.next()).value as TorrentEvent;
+    while (seen.length < 3 + count + 1) seen.push((await all.next()).value as TorrentEvent);
+    assert.equal(next, seen[3 + count], `after the gap comes event ${3 + count} (${seen[3 + count].type})`);
+    await bounded.return();
+    await all.return();
+  });
+
+  test("events() options are validated", async () => {
+    await using session = await openIsolated();
+    // deno-lint-ignore no-explicit-any
+    const bad: any[] = [{ maxQueued: 0 }, { maxQueued: 1.5 }, { maxQueued: "9" }, { other: 1 }, 7];
+    for (const o of bad) throwsCode(() => session.events(undefined, o), "INVALID_ARGUMENT", JSON.stringify(o));
+  });
 });
