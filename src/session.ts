@@ -270,6 +270,19 @@ function checkIsolated(settings: Record<string, SettingValue>, where: string): v
       }
     }
   }
+  const out = settings.outgoing_interfaces;
+  if (out !== undefined && (typeof out !== "string" || !/^\s*(127(\.\d{1,3}){3}|::1|lo)?\s*$/.test(out))) {
+    throw new TorrentError(
+      "INVALID_ARGUMENT",
+      `${where}: an isolated session binds outgoing connections to a loopback address or "lo" only, not "${out}" (outgoing_interfaces)`,
+    );
+  }
+  for (const k of ["proxy_hostname", "i2p_hostname"]) {
+    const v = settings[k];
+    if (typeof v === "string" && v !== "" && !/^(127(\.\d{1,3}){3}|::1|localhost)$/.test(v)) {
+      throw new TorrentError("INVALID_ARGUMENT", `${where}: an isolated session uses no remote ${k} ("${v}")`);
+    }
+  }
 }
 
 // Strict types (a boolean only for a boolean setting, …): settings.ts.

@@ -252,6 +252,8 @@ describe("error codes", () => {
         ["LSD on", { enable_lsd: true }],
         ["UPnP on", { enable_upnp: true }],
         ["NAT-PMP on", { enable_natpmp: 1 }],
+        ["outgoing connections from eth0", { outgoing_interfaces: "eth0" }],
+        ["a remote proxy", { proxy_hostname: "proxy.example.com" }],
       ];
       for (const [label, settings] of escapes) {
         const batch = { ...settings, torrentxt_test_no_such_setting: 1 };
