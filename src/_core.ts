@@ -7,6 +7,7 @@ import { EventHub, stateName, type TorrentEvent } from "./events.ts";
 import type { Torrent } from "./torrent.ts";
 
 const BTX_E_BUFFER_TOO_SMALL = 8;
+const LATIN1 = new TextDecoder("latin1");
 /** Drain buffers (64 KiB, about a thousand events each) handled per wake-up. */
 const DRAIN_BATCHES_PER_TURN = 8;
 
@@ -85,6 +86,9 @@ export class SessionCore {
 
   #dispatch(bytes: number): void {
     const buf = this.#buf, u32 = this.#u32, f64 = this.#f64, schema = this.native.schema;
+    // The batch as Latin-1 text (one character per byte), made on first use:
+    // one decoder call for every ASCII string of the batch.
+    let latin1: string | undefined;
     let off = 0;
     while (off < bytes) {
       const size = u32[off >> 2];
@@ -100,15 +104,19 @@ export class SessionCore {
       const numBase = p >> 3;
       p += 8 * nnum;
       for (let i = 0; i < nstr; i++) {
-        const len = u32[p >> 2];
-        if (i === 0) ev.message = utf8(buf, p + 4, len);
+        const word = u32[p >> 2];
+        const len = word & 0x7fffffff;
+        // Bit 31: all ASCII, so a slice of the batch's Latin-1 text is the string.
+        const text = word >>> 31 ? (latin1 ??= LATIN1.decode(buf.subarray(0, bytes))) : undefined;
+        const s0 = p + 4;
+        if (i === 0) ev.message = text !== undefined ? text.substring(s0, s0 + len) : utf8(buf, s0, len);
         else if (rec && i - 1 < rec.strs.length) {
           const kind = rec.kinds[i - 1];
-          ev[rec.strs[i - 1]] = kind === STR_BYTES
-            ? buf.slice(p + 4, p + 4 + len)
-            : kind === STR_LIST
-            ? (len ? utf8(buf, p + 4, len).split(",") : [])
-            : utf8(buf, p + 4, len);
+          if (kind === STR_BYTES) ev[rec.strs[i - 1]] = buf.slice(s0, s0 + len);
+          else {
+            const str = text !== undefined ? text.substring(s0, s0 + len) : utf8(buf, s0, len);
+            ev[rec.strs[i - 1]] = kind === STR_LIST ? (len ? str.split(",") : []) : str;
+          }
         }
         p += 4 + ((len + 3) & ~3);
       }

@@ -302,4 +302,23 @@ describe("events", () => {
     const bad: any[] = [{ maxQueued: 0 }, { maxQueued: 1.5 }, { maxQueued: "9" }, { other: 1 }, 7];
     for (const o of bad) throwsCode(() => session.events(undefined, o), "INVALID_ARGUMENT", JSON.stringify(o));
   });
+
+  test("event strings decode both ASCII and UTF-8 (the shim flags ASCII strings)", async () => {
+    using dir = new TempDir();
+    await using session = await openIsolated();
+    const name = "Ünïcødé 名前 😀";
+    const events = session.events({ types: ["torrent_added"] });
+    const t = await session.add({
+      magnet: `magnet:?xt=urn:btih:${"ab".repeat(20)}&dn=${encodeURIComponent(name)}`,
+      savePath: dir.join("u"),
+    });
+    const ev = (await events.next()).value as TorrentEvent;
+    assert.equal(ev.torrent, t);
+    assert.equal(ev.message, `${name} added`);
+    const ascii = session.events({ types: ["torrent_paused"] });
+    t.pause();
+    const p = (await ascii.next()).value as TorrentEvent;
+    assert.match(p.message, /paused/);
+    assert.ok([...p.message].every((c) => c.charCodeAt(0) < 0x80 || name.includes(c)));
+  });
 });

@@ -20,6 +20,8 @@
 
 namespace {
 
+constexpr uint32_t kAsciiBit = 0x80000000u;  // string length word: all bytes < 0x80
+
 using NumFn = double (*)(lt::alert const*);
 using StrFn = std::string (*)(lt::alert const*);
 
@@ -332,7 +334,16 @@ void write_record(Encoded const& e, uint16_t type, uint8_t* out) {
   off += 8 * e.nnum;
   for (uint32_t i = 0; i < e.nstr; ++i) {
     uint32_t len = static_cast<uint32_t>(e.strs[i].size());
-    std::memcpy(out + off, &len, 4);
+    // Bit 31 of the length word: every byte is ASCII, so a reader may take
+    // the bytes as Latin-1 text (one character per byte) without checking.
+    bool ascii = true;
+    for (unsigned char c : e.strs[i])
+      if (c & 0x80) {
+        ascii = false;
+        break;
+      }
+    uint32_t word = len | (ascii ? kAsciiBit : 0u);
+    std::memcpy(out + off, &word, 4);
     std::memcpy(out + off + 4, e.strs[i].data(), len);
     uint32_t padded = pad4(len);
     if (padded > len) std::memset(out + off + 4 + len, 0, padded - len);

@@ -185,7 +185,13 @@ static bool drain_until_ms(btx_session s, std::function<bool(Ev const&)> pred, i
         for (uint32_t k = 0; k < nstr; ++k) {
           uint32_t sl;
           std::memcpy(&sl, &buf[p], 4);
-          ev.strs.emplace_back(reinterpret_cast<char const*>(&buf[p + 4]), sl);
+          bool const ascii = (sl & 0x80000000u) != 0;
+          sl &= 0x7fffffffu;
+          std::string str(reinterpret_cast<char const*>(&buf[p + 4]), sl);
+          bool all_ascii = true;
+          for (unsigned char c : str) all_ascii = all_ascii && c < 0x80;
+          CHECK(ascii == all_ascii);  // the flag tells the truth
+          ev.strs.push_back(std::move(str));
           p += 4 + ((sl + 3u) & ~3u);
         }
         CHECK(p <= off + size);
