@@ -20,6 +20,15 @@ if [ ! -f /usr/include/libtorrent/session.hpp ] || ! ls /usr/lib/*/cmake/Libtorr
     exit 1
   fi
 fi
+# Headless Chromium for the web client's end-to-end test (Debian package).
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  say "installing chromium (apt) for the web client's browser test"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get install -y -qq chromium >/dev/null 2>&1; then
+    apt-get update -qq && apt-get install -y -qq chromium >/dev/null ||
+      say "chromium could not be installed: the browser test will be skipped"
+  fi
+fi
 for tool in cmake g++ npm; do
   command -v "$tool" >/dev/null || { echo "setup: '$tool' is required but not installed" >&2; exit 1; }
 done
