@@ -281,25 +281,25 @@ struct Encoded {
 };
 
 // After the last alert about a removed torrent is written, forget its id.
+// The caller holds s.torrents_mu.
 void forget_if_last(btx::SessionState& s, lt::alert const* a) {
   int const type = a->type();
   bool removed = type == lt::torrent_removed_alert::alert_type;
   if (!removed && type != lt::torrent_deleted_alert::alert_type && type != lt::torrent_delete_failed_alert::alert_type)
     return;
   auto const* ta = static_cast<lt::torrent_alert const*>(a);
-  std::lock_guard<std::mutex> l(s.torrents_mu);
   auto it = s.torrents.find(ta->handle);
   if (it != s.torrents.end() && !(removed && it->second.deleting)) s.torrents.erase(it);
 }
 
 // Fills `e` from alert `a`. Has no side effect but a resume-data blob.
+// The caller holds s.torrents_mu.
 void encode(btx::SessionState& s, lt::alert const* a, Encoded& e) {
   e.nnum = 0;
   e.nstr = 0;
   e.torrent = 0;
   int const type = a->type();
   if (auto const* ta = as_torrent_alert(a)) {
-    std::lock_guard<std::mutex> l(s.torrents_mu);
     auto it = s.torrents.find(ta->handle);
     if (it != s.torrents.end()) e.torrent = it->second.id;
   }
@@ -397,6 +397,10 @@ extern "C" BTX_API int32_t btx_session_drain(btx_session h, uint8_t* buf, uint32
     uint32_t off = 0, count = 0;
     bool popped = false;
     thread_local Encoded e;
+    // Taken once for the whole batch, not per alert (encode and
+    // forget_if_last read the torrent table). Nothing below calls into the
+    // engine synchronously but pop_alerts, which never waits for us.
+    std::lock_guard<std::mutex> torrents_lock(s->torrents_mu);
     for (;;) {
       if (s->next_alert >= s->alerts.size()) {
         if (popped) break;  // at most one pop per call keeps each call bounded
