@@ -32,6 +32,9 @@ lt::add_torrent_params read_add_params(lt::bdecode_node const& d) {
     std::string uri = btx::dict_str(d, "magnet");
     lt::parse_magnet_uri(uri, atp, ec);
     if (ec) btx::fail(BTX_E_INVALID_MAGNET, "invalid magnet URI: " + ec.message());
+    if (!atp.info_hashes.has_v1() && !atp.info_hashes.has_v2())
+      btx::fail(BTX_E_INVALID_MAGNET, "invalid magnet URI: no valid info-hash (xt=urn:btih:<40 hex or 32 base32> or "
+                                      "xt=urn:btmh:1220<64 hex>)");
   } else if (btx::dict_has(d, "torrent")) {
     std::string bytes = btx::dict_str(d, "torrent");
     auto ti = std::make_shared<lt::torrent_info>(lt::span<char const>(bytes.data(), static_cast<std::ptrdiff_t>(bytes.size())), ec,
