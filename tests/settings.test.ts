@@ -11,6 +11,7 @@ import {
   openSeeder,
   rejectsCode,
   TempDir,
+  THROTTLED_SEEDER,
   throwsCode,
   TIMEOUT,
   waitFor,
@@ -154,8 +155,9 @@ describe("settings", () => {
 
   test("forced encryption on both sides transfers over RC4", { timeout: TIMEOUT.transfer }, async () => {
     using dir = new TempDir();
-    const fx = await makeFixture(dir, { "x.bin": 120_000 }, { version: "v1" });
-    await using seeder = await openSeeder(fx);
+    // Throttled: the peers are inspected mid-transfer (two seeds would disconnect).
+    const fx = await makeFixture(dir, { "x.bin": 600_000 }, { version: "v1" });
+    await using seeder = await openSeeder(fx, THROTTLED_SEEDER);
     seeder.settings.setEncryption("forced");
     await using leecher = await openIsolated();
     leecher.settings.setEncryption("forced");
@@ -177,8 +179,8 @@ describe("settings", () => {
 
   test("disabled encryption transfers in plaintext", { timeout: TIMEOUT.transfer }, async () => {
     using dir = new TempDir();
-    const fx = await makeFixture(dir, { "x.bin": 60_000 }, { version: "v1" });
-    await using seeder = await openSeeder(fx);
+    const fx = await makeFixture(dir, { "x.bin": 600_000 }, { version: "v1" });
+    await using seeder = await openSeeder(fx, THROTTLED_SEEDER);
     seeder.settings.setEncryption("disabled");
     await using leecher = await openIsolated();
     leecher.settings.setEncryption("disabled");
@@ -186,7 +188,9 @@ describe("settings", () => {
     const events = t.events();
     t.connectPeer("127.0.0.1", seeder.listenPort);
     await waitFor(events, (ev) => ev.type === "piece_finished", "a piece");
-    for (const p of t.peers()) assert.equal(p.flags.encrypted, false, `${p.address} in plaintext`);
+    const peers = [...t.peers(), ...seeder.torrents()[0].peers()];
+    assert.equal(peers.length, 2, "one connection, seen from both ends");
+    for (const p of peers) assert.equal(p.flags.encrypted, false, `${p.address} in plaintext`);
     await waitForSeeding(events, t);
     await events.return();
   });
