@@ -97,39 +97,55 @@ export class SessionCore {
       const tid = u32[(off + 8) >> 2];
       const nnum = u32[(off + 12) >> 2];
       const rec = schema[type];
-      // deno-lint-ignore no-explicit-any
-      const ev: any = { type: rec ? rec.name : `alert_${type}`, message: "" };
-      if (tid !== 0) ev.torrent = this.torrents.get(tid);
+      const torrent = tid !== 0 ? this.torrents.get(tid) : undefined;
       let p = off + 16;
       const numBase = p >> 3;
       p += 8 * nnum;
-      for (let i = 0; i < nstr; i++) {
-        const word = u32[p >> 2];
-        const len = word & 0x7fffffff;
-        // Bit 31: all ASCII, so a slice of the batch's Latin-1 text is the string.
-        const text = word >>> 31 ? (latin1 ??= LATIN1.decode(buf.subarray(0, bytes))) : undefined;
+      // String 0: the message.
+      let word = u32[p >> 2];
+      let len = word & 0x7fffffff;
+      const message = nstr === 0
+        ? ""
+        : word >>> 31
+        ? (latin1 ??= LATIN1.decode(buf.subarray(0, bytes))).substring(p + 4, p + 4 + len)
+        : utf8(buf, p + 4, len);
+      if (nstr > 0) p += 4 + ((len + 3) & ~3);
+      // deno-lint-ignore no-explicit-any
+      let ev: any;
+      if (rec === undefined) ev = { type: `alert_${type}`, message, torrent };
+      else if (rec.name === SAVE_RESUME) {
+        ev = {
+          type: SAVE_RESUME,
+          message,
+          torrent,
+          resumeData: takeBlob(this.native.sym, f64[numBase], f64[numBase + 1]),
+        };
+      } else if (nnum === rec.nums.length) ev = rec.make(message, torrent, f64, numBase);
+      else {
+        // A record shorter than the schema (should not happen): field by field.
+        ev = { type: rec.name, message, torrent };
+        for (let i = 0; i < nnum && i < rec.nums.length; i++) ev[rec.nums[i]] = f64[numBase + i];
+      }
+      for (let i = 1; i < nstr; i++) {
+        word = u32[p >> 2];
+        len = word & 0x7fffffff;
         const s0 = p + 4;
-        if (i === 0) ev.message = text !== undefined ? text.substring(s0, s0 + len) : utf8(buf, s0, len);
-        else if (rec && i - 1 < rec.strs.length) {
+        if (rec && i - 1 < rec.strs.length) {
           const kind = rec.kinds[i - 1];
           if (kind === STR_BYTES) ev[rec.strs[i - 1]] = buf.slice(s0, s0 + len);
           else {
-            const str = text !== undefined ? text.substring(s0, s0 + len) : utf8(buf, s0, len);
+            // Bit 31: all ASCII, so a slice of the batch's Latin-1 text is the string.
+            const str = word >>> 31
+              ? (latin1 ??= LATIN1.decode(buf.subarray(0, bytes))).substring(s0, s0 + len)
+              : utf8(buf, s0, len);
             ev[rec.strs[i - 1]] = kind === STR_LIST ? (len ? str.split(",") : []) : str;
           }
         }
         p += 4 + ((len + 3) & ~3);
       }
-      if (rec && nnum) {
-        if (rec.name === SAVE_RESUME) {
-          ev.resumeData = takeBlob(this.native.sym, f64[numBase], f64[numBase + 1]);
-        } else {
-          for (let i = 0; i < nnum && i < rec.nums.length; i++) ev[rec.nums[i]] = f64[numBase + i];
-          if (rec.name === "state_changed") {
-            ev.state = stateName(ev.state);
-            ev.prevState = stateName(ev.prevState);
-          }
-        }
+      if (rec?.name === "state_changed") {
+        ev.state = stateName(ev.state);
+        ev.prevState = stateName(ev.prevState);
       }
       off += size;
       this.#emit(ev as TorrentEvent);

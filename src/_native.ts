@@ -13,6 +13,12 @@ export interface RecordSchema {
   strs: string[];
   /** Per string field: STR_TEXT, STR_BYTES ("x:bytes" in the schema) or STR_LIST ("x:list"). */
   kinds: number[];
+  /**
+   * Makes the event object with every field in one literal (one hidden
+   * class per type, so the decoder's stores stay monomorphic): type,
+   * message, torrent, the numbers from f64[base…], the strings as "".
+   */
+  make: (message: string, torrent: unknown, f64: Float64Array, base: number) => Record<string, unknown>;
 }
 
 /** A string field decoded as UTF-8 text. */
@@ -49,6 +55,26 @@ export function getNative(): Promise<Native> {
   return loading;
 }
 
+const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+/** A per-type event factory (see RecordSchema.make); generic when a name is odd. */
+function compileMake(rec: RecordSchema): RecordSchema["make"] {
+  const names = [...rec.nums, ...rec.strs];
+  if (!IDENT.test(rec.name.replace(/^alert_/, "a")) || !names.every((n) => IDENT.test(n))) {
+    return (message, torrent) => ({ type: rec.name, message, torrent });
+  }
+  if (new Set(["type", "message", "torrent", ...names]).size !== names.length + 3) {
+    return (message, torrent) => ({ type: rec.name, message, torrent });
+  }
+  const body = [
+    `return { type: ${JSON.stringify(rec.name)}, message: message, torrent: torrent`,
+    ...rec.nums.map((n, i) => `, ${n}: f64[base + ${i}]`),
+    ...rec.strs.map((n) => `, ${n}: ""`),
+    " };",
+  ].join("");
+  return new Function("message", "torrent", "f64", "base", body) as RecordSchema["make"];
+}
+
 async function load(): Promise<Native> {
   const lib = await loadNative();
   const sym = lib.symbols;
@@ -61,6 +87,7 @@ async function load(): Promise<Native> {
       nums: [],
       strs: [],
       kinds: [],
+      make: () => ({}),
     });
   }
   const fields = bdecode(utf8Encoder.encode(readText(sym, (b, c, o) => sym.btx_event_schema(b, c, o)))) as Record<
@@ -69,11 +96,15 @@ async function load(): Promise<Native> {
   >;
   for (const rec of schema) {
     const f = fields[rec.name] as [Uint8Array[], Uint8Array[]] | undefined;
-    if (!f) continue;
+    if (!f) {
+      rec.make = compileMake(rec);
+      continue;
+    }
     rec.nums = f[0].map((x) => utf8Decoder.decode(x));
     const names = f[1].map((x) => utf8Decoder.decode(x));
     rec.kinds = names.map((n) => n.endsWith(":bytes") ? STR_BYTES : n.endsWith(":list") ? STR_LIST : STR_TEXT);
     rec.strs = names.map((n) => n.replace(/:(bytes|list)$/, ""));
+    rec.make = compileMake(rec);
   }
   return { lib, sym, schema };
 }
