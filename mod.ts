@@ -18,7 +18,13 @@
  *
  * @module
  */
-export { type AddOptions, Session, type SessionOptions, type SettingValue } from "./src/session.ts";
+export {
+  type AddOptions,
+  Session,
+  type SessionOptions,
+  type SettingValue,
+  THROUGHPUT_SETTINGS,
+} from "./src/session.ts";
 export { type InfoHash, Torrent, type TorrentStatus } from "./src/torrent.ts";
 export { type CreatedTorrent, createTorrent, type CreateTorrentOptions } from "./src/create.ts";
 export { type ErrorCode, TorrentError } from "./src/errors.ts";

@@ -20,7 +20,7 @@
 import { readFileSync } from "node:fs";
 import process from "node:process";
 import { Session } from "../mod.ts";
-import { cpuSeconds, emit, flag, procStatCpuSeconds, rssAnonKib, runtimeName } from "./_util.ts";
+import { cpuSeconds, emit, extraSettings, flag, procStatCpuSeconds, rssAnonKib, runtimeName } from "./_util.ts";
 
 const args = process.argv.slice(2);
 const torrentPath = flag(args, "--torrent", "");
@@ -37,10 +37,13 @@ const torrent = readFileSync(torrentPath);
 // status | connect, and the transport forced (libtorrent 2.0 tries uTP first
 // for a connect_peer() address, so TCP needs uTP off).
 const transport = flag(args, "--transport", "tcp");
-const settings: Record<string, number | boolean> = { enable_dht: false, alert_mask: 1 | 64 | 32 };
+const settings: Record<string, string | number | boolean> = { enable_dht: false, alert_mask: 1 | 64 | 32 };
 if (transport === "tcp") settings.enable_outgoing_utp = settings.enable_incoming_utp = false;
 else if (transport === "utp") settings.enable_outgoing_tcp = settings.enable_incoming_tcp = false;
-const session = await Session.open({ profile: "isolated", settings });
+// --tuning throughput: the session's "throughput" profile; --set name=value: extra settings.
+const tuning = flag(args, "--tuning", "default") as "default" | "throughput";
+Object.assign(settings, extraSettings(args));
+const session = await Session.open({ profile: "isolated", tuning, settings });
 const events = session.events({
   types: ["torrent_checked", "peer_connect", "torrent_finished", "torrent_error", "file_error"],
 });

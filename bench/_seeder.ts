@@ -10,7 +10,7 @@
 import { readFileSync } from "node:fs";
 import process from "node:process";
 import { Session } from "../mod.ts";
-import { cpuSeconds, emit, flag, rssAnonKib, runtimeName } from "./_util.ts";
+import { cpuSeconds, emit, extraSettings, flag, rssAnonKib, runtimeName } from "./_util.ts";
 
 const args = process.argv.slice(2);
 const torrentPath = flag(args, "--torrent", "");
@@ -21,10 +21,12 @@ if (!torrentPath || !save) {
 }
 
 const transport = flag(args, "--transport", "both");
-const settings: Record<string, boolean> = { enable_dht: false };
+const settings: Record<string, string | number | boolean> = { enable_dht: false };
 if (transport === "tcp") settings.enable_incoming_utp = false;
 else if (transport === "utp") settings.enable_incoming_tcp = false;
-const session = await Session.open({ profile: "isolated", settings });
+const tuning = flag(args, "--tuning", "default") as "default" | "throughput";
+Object.assign(settings, extraSettings(args));
+const session = await Session.open({ profile: "isolated", tuning, settings });
 const t0 = performance.now();
 const events = session.events({ types: ["state_changed", "torrent_error", "file_error", "torrent_checked"] });
 const t = await session.add({ torrent: readFileSync(torrentPath), savePath: save });

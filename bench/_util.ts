@@ -55,6 +55,25 @@ export function flag(args: string[], name: string, def: string): string {
   return i >= 0 && i + 1 < args.length ? args[i + 1] : def;
 }
 
+/** Every value of a repeatable flag. */
+export function flags(args: string[], name: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length - 1; i++) if (args[i] === name) out.push(args[i + 1]);
+  return out;
+}
+
+/** `--set name=value` flags as libtorrent settings (numbers and true/false typed). */
+export function extraSettings(args: string[]): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (const kv of flags(args, "--set")) {
+    const i = kv.indexOf("=");
+    if (i <= 0) throw new Error(`--set wants name=value, not "${kv}"`);
+    const v = kv.slice(i + 1);
+    out[kv.slice(0, i)] = v === "true" ? true : v === "false" ? false : /^-?\d+$/.test(v) ? Number(v) : v;
+  }
+  return out;
+}
+
 /** Parses sizes like 1GiB, 512MiB, 100MB, 1048576. */
 export function parseSize(s: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(k|ki|kib|m|mi|mib|g|gi|gib|kb|mb|gb|b)?$/i.exec(s.trim());

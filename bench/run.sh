@@ -5,6 +5,8 @@
 #   bash bench/run.sh                 # both benches, default sizes (~2 min)
 #   bash bench/run.sh transfer [--size 1GiB --rounds 3 ...]
 #   bash bench/run.sh events   [--n 2000 --count 1000000 ...]
+#   bash bench/run.sh transfer-webtorrent [...]  # "throughput" tuning vs WebTorrent (and python)
+#   bash bench/run.sh transfer-utp [...]         # uTP, "throughput" tuning vs python-libtorrent's default uTP
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -24,8 +26,13 @@ run() { # name, args...
 }
 
 case "${1:-all}" in
-  transfer) shift; run transfer "$@" ;;
+  transfer) shift
+    case " $* " in *" --anchor webtorrent "*) bash bench/webtorrent/setup.sh ;; esac
+    run transfer "$@" ;;
+  transfer-webtorrent) shift; bash bench/webtorrent/setup.sh
+    run transfer --anchor webtorrent --tuning throughput "$@" ;;
+  transfer-utp) shift; run transfer --transport utp --tuning throughput --size 256MiB "$@" ;;
   events) shift; run events "$@" ;;
   all) run transfer && run events ;;
-  *) echo "usage: bash bench/run.sh [all | transfer ARGS… | events ARGS…]" >&2; exit 2 ;;
+  *) echo "usage: bash bench/run.sh [all | transfer ARGS… | transfer-webtorrent ARGS… | transfer-utp ARGS… | events ARGS…]" >&2; exit 2 ;;
 esac

@@ -4,6 +4,13 @@
  *
  *   deno run -A --config deno.json bench/transfer.ts [--size 1GiB] [--rounds 3]
  *       [--piece 2MiB] [--seeder ts|py] [--transport tcp|utp|auto]
+ *       [--tuning default|throughput] [--set name=value]… [--anchor python|webtorrent]
+ *       [--downloaders deno,bun,python,webtorrent]
+ *
+ * --tuning and --set apply to TorrentXT's seeder and downloaders only (the
+ * anchors keep their defaults). --anchor webtorrent adds (d) WebTorrent 3 on
+ * node (bench/webtorrent/download.mjs; run bench/webtorrent/setup.sh first)
+ * and prints a/d and b/d. --downloaders runs a subset (for experiments).
  *
  * 1. Writes one file of random-ish bytes (a 1 MiB random block, repeated,
  *    with a per-MiB header so no two pieces are alike) and a v1 torrent of it
@@ -38,7 +45,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { createTorrent } from "../mod.ts";
 import { lastJson, PYTHON, ROOT, runJson, tsCommand } from "./_proc.ts";
-import { flag, fmt, median, parseSize, table } from "./_util.ts";
+import { flag, flags, fmt, median, parseSize, table } from "./_util.ts";
 
 const args = process.argv.slice(2);
 const size = parseSize(flag(args, "--size", "1GiB"));
@@ -46,15 +53,32 @@ const rounds = Math.max(1, Number(flag(args, "--rounds", "3")));
 const pieceSize = parseSize(flag(args, "--piece", "2MiB"));
 const seederKind = flag(args, "--seeder", "ts") as "ts" | "py";
 const transport = flag(args, "--transport", "tcp") as "tcp" | "utp" | "auto";
+const tuning = flag(args, "--tuning", "default") as "default" | "throughput";
+const anchor = flag(args, "--anchor", "python") as "python" | "webtorrent";
+if (anchor !== "python" && anchor !== "webtorrent") throw new Error(`--anchor python|webtorrent, not ${anchor}`);
+if (anchor === "webtorrent" && transport !== "tcp") throw new Error("--anchor webtorrent: TCP only (no uTP module)");
+// Passed to TorrentXT's seeder and downloaders (not to the anchors).
+const tsExtra = [
+  "--tuning",
+  tuning,
+  ...flags(args, "--set").flatMap((kv) => ["--set", kv]),
+];
 const FILE = "bench.bin";
 
-type Kind = "deno" | "bun" | "python";
-const KINDS: Kind[] = ["deno", "bun", "python"];
+type Kind = "deno" | "bun" | "python" | "webtorrent";
+// --downloaders deno,python,…: a subset, for experiments (ratios need their two sides).
+const KINDS: Kind[] = (anchor === "webtorrent" ? ["deno", "bun", "webtorrent", "python"] as Kind[] : [
+  "deno",
+  "bun",
+  "python",
+] as Kind[]).filter((k) => flag(args, "--downloaders", k).split(",").includes(k));
 const LABEL: Record<Kind, string> = {
   deno: "(a) TorrentXT / Deno",
   bun: "(b) TorrentXT / Bun",
   python: "(c) python-libtorrent",
+  webtorrent: "(d) WebTorrent / node",
 };
+const WEBTORRENT_DIR = join(ROOT, "bench/webtorrent");
 
 /** One downloader's JSON line (bench/_download.ts and bench/py/download.py print the same keys). */
 interface Result {
@@ -126,7 +150,7 @@ interface Seeder {
 function startSeeder(torrentPath: string, dataDir: string): Promise<Seeder> {
   const [cmd, cargs] = seederKind === "py"
     ? [PYTHON, [join(ROOT, "bench/py/seed.py"), "--torrent", torrentPath, "--data", dataDir]]
-    : tsCommand("deno", "bench/_seeder.ts", ["--torrent", torrentPath, "--save", dataDir]);
+    : tsCommand("deno", "bench/_seeder.ts", ["--torrent", torrentPath, "--save", dataDir, ...tsExtra]);
   const child = spawn(cmd, cargs, { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
   let out = "", err = "";
   const exited = new Promise<void>((r) => child.on("close", () => r()));
@@ -163,7 +187,12 @@ async function download(kind: Kind, torrentPath: string, port: number, save: str
   const common = ["--torrent", torrentPath, "--save", save, "--transport", transport];
   const [cmd, cargs] = kind === "python"
     ? [PYTHON, [join(ROOT, "bench/py/download.py"), ...common, "--peer", `127.0.0.1:${port}`, "--timeout", "300"]]
-    : tsCommand(kind, "bench/_download.ts", [...common, "--peer", String(port), "--timeout", "300"]);
+    : kind === "webtorrent"
+    ? [
+      "node",
+      [join(WEBTORRENT_DIR, "download.mjs"), "--torrent", torrentPath, "--save", save, "--peer", String(port)],
+    ]
+    : tsCommand(kind, "bench/_download.ts", [...common, ...tsExtra, "--peer", String(port), "--timeout", "300"]);
   return await runJson(cmd, cargs, { timeoutMs: 330_000 }) as unknown as Result;
 }
 
@@ -209,8 +238,8 @@ async function main() {
       }
     }
 
-    const results: Record<Kind, Result[]> = { deno: [], bun: [], python: [] };
-    const verified: Record<Kind, boolean | null> = { deno: null, bun: null, python: null };
+    const results: Record<Kind, Result[]> = { deno: [], bun: [], python: [], webtorrent: [] };
+    const verified: Record<Kind, boolean | null> = { deno: null, bun: null, python: null, webtorrent: null };
     for (let r = 0; r < rounds; r++) {
       // Rotate the order each round so no downloader always goes first.
       for (const kind of KINDS.map((_, i) => KINDS[(i + r) % KINDS.length])) {
@@ -245,7 +274,8 @@ async function main() {
 
     // Table.
     const med = (k: Kind, f: (r: Result) => number) => median(results[k].map(f));
-    const per = (f: (r: Result) => number) => ({ deno: med("deno", f), bun: med("bun", f), python: med("python", f) });
+    const per = (f: (r: Result) => number) =>
+      Object.fromEntries(KINDS.map((k) => [k, med(k, f)])) as Record<Kind, number>;
     const mbps = per(mbpsXfer), mbpsFromCall = per(mbpsTotal);
     const cpu = per((r) => r.cpu_seconds), cpuXfer = per((r) => r.cpu_seconds_transfer);
     const rss = per((r) => r.rss_anon_kib);
@@ -272,9 +302,13 @@ async function main() {
       deno_python: mbpsFromCall.deno / mbpsFromCall.python,
       bun_python: mbpsFromCall.bun / mbpsFromCall.python,
     };
+    const ratioWt = anchor === "webtorrent"
+      ? { deno_webtorrent: mbps.deno / mbps.webtorrent, bun_webtorrent: mbps.bun / mbps.webtorrent }
+      : undefined;
     console.log(
       `\nTransfer: ${fmt(size / 2 ** 20, 0)} MiB v1 torrent (piece ${pieceSize >> 10} KiB) over 127.0.0.1 ` +
-        `${transport.toUpperCase()}, seeder ${seederName}`,
+        `${transport.toUpperCase()}, seeder ${seederName}, TorrentXT tuning "${tuning}"` +
+        (tsExtra.length > 2 ? ` + ${tsExtra.slice(2).filter((x) => x !== "--set").join(" ")}` : ""),
     );
     console.log("MB = 1e6 bytes. MB/s = bytes / (peer_connect → torrent_finished), as bench/py/download.py;");
     console.log("'incl tick' = from the connect_peer() call (adds libtorrent's 0–0.5 s wait for its connect tick).");
@@ -288,6 +322,12 @@ async function main() {
     console.log(
       `incl tick: a/c = ${fmt(ratioInclTick.deno_python, 3)}   b/c = ${fmt(ratioInclTick.bun_python, 3)}`,
     );
+    if (ratioWt) {
+      console.log(
+        `ratio a/d (Deno / WebTorrent) = ${fmt(ratioWt.deno_webtorrent, 3)}   ` +
+          `ratio b/d (Bun / WebTorrent) = ${fmt(ratioWt.bun_webtorrent, 3)}   (goal ≥ 2.0)`,
+      );
+    }
     console.log(
       `verified (SHA-1 of the whole file): ${KINDS.map((k) => `${k} ${verified[k] ? "ok" : "NO"}`).join(", ")}`,
     );
@@ -299,7 +339,12 @@ async function main() {
         rounds,
         transport,
         seeder: seederKind === "py" ? "python-libtorrent" : "torrentxt-deno",
-        anchor: "bench/py/download.py (python-libtorrent 2.0.8)",
+        anchor: anchor === "webtorrent"
+          ? "bench/webtorrent/download.mjs (WebTorrent 3.0.21 on node), and python-libtorrent 2.0.8"
+          : "bench/py/download.py (python-libtorrent 2.0.8)",
+        tuning,
+        extra_settings: flags(args, "--set"),
+        ...(ratioWt ?? {}),
         median_mbps: mbps,
         ratio_deno_python: ratio.deno_python,
         ratio_bun_python: ratio.bun_python,
@@ -309,11 +354,7 @@ async function main() {
         median_cpu_seconds: cpu,
         median_cpu_seconds_transfer: cpuXfer,
         median_rss_anon_kib: rss,
-        rounds_mbps: {
-          deno: results.deno.map(mbpsXfer),
-          bun: results.bun.map(mbpsXfer),
-          python: results.python.map(mbpsXfer),
-        },
+        rounds_mbps: Object.fromEntries(KINDS.map((k) => [k, results[k].map(mbpsXfer)])),
         verified,
         seeder_stats: seederStats ?? null,
       }),

@@ -51,6 +51,16 @@ export interface SessionOptions {
   dhtBootstrap?: string[];
   /** libtorrent settings by name (settings_pack), applied last. */
   settings?: Record<string, SettingValue>;
+  /**
+   * A settings profile for what the session is for, applied before
+   * `settings` (which override it). `"default"`: libtorrent's defaults.
+   * `"throughput"`: for LAN transfers and seedboxes — libtorrent's
+   * `high_performance_seed()` pack (large send buffers and disk queues,
+   * deep request queues, more connections and active torrents, short
+   * timeouts; see {@link THROUGHPUT_SETTINGS}). Costs memory (several MiB
+   * per fast peer), not correctness.
+   */
+  tuning?: "default" | "throughput";
   /** Disk I/O backend: `"mmap"` (libtorrent's default) or `"posix"` (no SIGBUS if a file shrinks underneath). */
   diskIo?: "mmap" | "posix";
   /**
@@ -97,6 +107,7 @@ const SessionOptionsSchema = z.object({
   listen: z.string().min(1).optional(),
   dhtBootstrap: z.array(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:,]+):\d{1,5}$/, "must be host:port")).optional(),
   settings: SettingsSchema.optional(),
+  tuning: z.enum(["default", "throughput"]).optional(),
   diskIo: z.enum(["mmap", "posix"]).optional(),
   state: z.instanceof(Uint8Array).optional(),
 }).strict();
@@ -216,6 +227,52 @@ const SaveStateSchema = z.object({ settings: z.boolean().optional(), dht: z.bool
 
 const BTX_SESSION_POSIX_DISK_IO = 1;
 const BTX_SESSION_LOOPBACK_ONLY = 2;
+
+/**
+ * The `"throughput"` tuning: libtorrent 2.0's `high_performance_seed()`
+ * settings pack, as it differs from the defaults (read from the engine:
+ * `python3 -c "import libtorrent as lt; print(lt.high_performance_seed())"`),
+ * except `alert_queue_size`, which the session sizes itself. Larger send
+ * buffers and watermarks keep a fast peer's socket full; deeper request
+ * queues and a 7 MiB disk queue keep the disk threads busy; every unchoke
+ * slot open; short peer timeouts drop dead LAN peers fast; mixed-mode
+ * (TCP vs uTP) throttling off; large socket buffers (uTP needs them).
+ */
+export const THROUGHPUT_SETTINGS: Readonly<Record<string, SettingValue>> = Object.freeze({
+  active_dht_limit: 600,
+  active_limit: 20000,
+  active_seeds: 2000,
+  active_tracker_limit: 2000,
+  aio_threads: 8,
+  allowed_fast_set_size: 0,
+  checking_mem_usage: 2048,
+  connection_speed: 500,
+  connections_limit: 8000,
+  file_pool_size: 500,
+  inactivity_timeout: 20,
+  listen_queue_size: 3000,
+  max_failcount: 1,
+  max_out_request_queue: 1500,
+  max_peer_recv_buffer_size: 5 * 1024 * 1024,
+  max_queued_disk_bytes: 7 * 1024 * 1024,
+  max_rejects: 10,
+  mixed_mode_algorithm: 0,
+  peer_timeout: 20,
+  request_timeout: 10,
+  send_buffer_low_watermark: 1024 * 1024,
+  send_buffer_watermark: 3 * 1024 * 1024,
+  send_buffer_watermark_factor: 150,
+  send_not_sent_low_watermark: 512 * 1024,
+  suggest_mode: 1,
+  unchoke_slots_limit: -1,
+  // Not in high_performance_seed(): 4 MiB UDP/TCP socket buffers (the kernel
+  // caps them at net.core.rmem_max / wmem_max). The kernel's default UDP
+  // receive buffer (~208 KiB) overflows under a fast uTP sender, the drops
+  // read as congestion, and uTP over loopback crawls at ~5–10 MB/s; with
+  // these, bench/transfer.ts --transport utp measures 7–26× that.
+  recv_socket_buffer_size: 4 * 1024 * 1024,
+  send_socket_buffer_size: 4 * 1024 * 1024,
+});
 
 /** The settings of the isolated profile (before user settings). */
 export function isolatedSettings(listen = "127.0.0.1:0", dhtBootstrap: string[] = []): Record<string, SettingValue> {
@@ -348,6 +405,7 @@ export class Session implements AsyncDisposable {
       if (o.listen) settings.listen_interfaces = o.listen;
       if (o.dhtBootstrap) settings.dht_bootstrap_nodes = o.dhtBootstrap.join(",");
     }
+    if (o.tuning === "throughput") settings = { ...THROUGHPUT_SETTINGS, ...settings };
     Object.assign(settings, o.settings);
     if (isolated) checkIsolated(settings, "Session.open");
     const buf = encodeSettings(settings, native, "Session.open");
