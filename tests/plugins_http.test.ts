@@ -537,6 +537,25 @@ describe("plugins/http: streaming while the torrent downloads", () => {
     assert.equal(http.heldDeadlines, 0);
   });
 
+  test("a skipped file (priority 0) is switched to low priority when streamed, and served byte for byte", {
+    timeout: TIMEOUT.transfer,
+  }, async () => {
+    using dir = new TempDir();
+    const fx = await makeFixture(dir, { "a.mp3": 300_000, "b.bin": 100_000 }, { pieceSize: 16384 });
+    await using seeder = await openSeeder(fx);
+    await using leecher = await openIsolated();
+    const t = await leecher.add({ torrent: fx.made.torrent, savePath: dir.join("download") });
+    const ai = fileIndex(t, "a.mp3"), bi = fileIndex(t, "b.bin");
+    await t.setFilePriority(ai, 0);
+    await using http = await leecher.use(httpServer());
+    t.connectPeer("127.0.0.1", seeder.listenPort);
+    const r = await fetch(http.fileUrl(t, ai));
+    assert.equal(r.status, 200);
+    assertBytes(await body(r), new Uint8Array(readFileSync(`${fx.dataDir}/a.mp3`)), "a skipped file");
+    assert.equal(t.filePriority(ai), 1);
+    assert.equal(t.filePriority(bi), 4);
+  });
+
   test("a file of a torrent without metadata: 504 after metadataTimeout; a removed torrent: 404", {
     timeout: TIMEOUT.quick,
   }, async () => {

@@ -316,6 +316,7 @@ class Server implements HttpServer {
   }
 
   #watch(t: Torrent): TorrentWatch {
+    if (this.#detached) throw new TorrentError("ABORTED", "the HTTP server was detached");
     let w = this.#watches.get(t);
     if (!w) this.#watches.set(t, w = new TorrentWatch(t));
     return w;
