@@ -538,6 +538,7 @@ class Server implements HttpServer {
       // Wanted now: its pieces must be downloaded, into the file (not the part file).
       await t.setFilePriority(f.index, 1);
     }
+    if (this.#detached) return this.#error(503, "the server is stopping");
     const reader = new FileReader(
       {
         watch: w,
