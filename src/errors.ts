@@ -30,7 +30,9 @@ export type ErrorCode =
   | "ABI_MISMATCH"
   | "ABORTED"
   | "DHT_STALE_SEQUENCE"
-  | "DHT_CAS_MISMATCH";
+  | "DHT_CAS_MISMATCH"
+  /** A server could not listen (address in use, not permitted, or no Deno/Bun server API). */
+  | "LISTEN_FAILED";
 
 /** Native status code → string code, by index (BTX_OK is 0). */
 export const NATIVE_CODES: readonly (ErrorCode | "OK")[] = [
