@@ -120,6 +120,17 @@ export const symbols = {
     ],
     result: "i32",
   },
+  btx_session_status_poll: {
+    parameters: [
+      "u32", /* btx_session */
+      "buffer", /* double* nums */
+      "u32", /* nums_cap (doubles) */
+      "buffer", /* uint8_t* strs */
+      "u32", /* strs_cap */
+      "buffer", /* uint32_t io[8] */
+    ],
+    result: "i32",
+  },
   btx_torrent_peers: {
     parameters: [
       "u32", /* btx_torrent */

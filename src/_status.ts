@@ -74,7 +74,8 @@ export const ST = {
   DOWN_BANDWIDTH_QUEUE: 63,
   TRACKER_LEN: 64,
   TORRENT: 65,
-  COUNT: 66,
+  STR_OFF: 66,
+  COUNT: 67,
 } as const;
 
 // libtorrent torrent_flags bits read here (torrent_flags.hpp).
@@ -191,39 +192,62 @@ export class Snapshot {
 const BUFFER_TOO_SMALL = 8;
 const POOL_SIZE = 3;
 
+/** A pooled pair of buffers and what the shim last wrote into them. */
+interface PoolEntry {
+  nums: Float64Array;
+  strs: Uint8Array;
+  /** The shim's tag of their content (btx_session_status_poll io[0]); 0 unknown. */
+  tag: number;
+  ref: WeakRef<Snapshot> | undefined;
+}
+
 /**
  * Buffers for bulk polls. A poll's records keep its Snapshot; a buffer is
  * written again only once that Snapshot is unreachable (WeakRef), so a
- * record never changes under its reader. Reusing memory matters: writing
- * megabytes into fresh pages costs more (page faults) than libtorrent's
- * own refresh. When every pooled buffer is still referenced, a poll gets
- * fresh, unpooled buffers. @internal
+ * record never changes under its reader. Reusing memory matters twice:
+ * writing megabytes into fresh pages costs more (page faults) than the
+ * engine's own work, and the shim writes into a reused buffer only the
+ * records that changed since it last wrote that buffer (its tag). When
+ * every pooled buffer is still referenced, a poll gets fresh, unpooled
+ * buffers. @internal
  */
 export class SnapshotPool {
-  #entries: { nums: Float64Array; strs: Uint8Array; ref: WeakRef<Snapshot> | undefined }[] = [];
+  #entries: PoolEntry[] = [];
   #numsHint = ST.COUNT * 64;
   #strsHint = 16384;
 
   /**
-   * Runs `call` (a record-list call) into free buffers, growing them while
-   * the shim says they are too small; returns its status and the snapshot.
+   * Runs `call` (btx_session_status_poll) into free buffers, growing them
+   * while the shim says they are too small; returns its status and the
+   * snapshot. `io` is the call's 8-word in/out array.
    */
   poll(
-    call: (nums: Float64Array, numsCap: number, strs: Uint8Array, strsCap: number, out: Uint32Array) => number,
-    out: Uint32Array,
+    call: (nums: Float64Array, numsCap: number, strs: Uint8Array, strsCap: number, io: Uint32Array) => number,
+    io: Uint32Array,
   ): { rc: number; snap: Snapshot } {
-    let e = this.#entries.find((x) => x.ref === undefined || x.ref.deref() === undefined);
+    let e: PoolEntry | undefined;
+    for (const x of this.#entries) {
+      if (x.ref === undefined || x.ref.deref() === undefined) {
+        e = x;
+        break;
+      }
+    }
     if (!e && this.#entries.length < POOL_SIZE) {
-      e = { nums: new Float64Array(this.#numsHint), strs: new Uint8Array(this.#strsHint), ref: undefined };
+      e = { nums: new Float64Array(this.#numsHint), strs: new Uint8Array(this.#strsHint), tag: 0, ref: undefined };
       this.#entries.push(e);
     }
     let nums = e?.nums ?? new Float64Array(this.#numsHint), strs = e?.strs ?? new Uint8Array(this.#strsHint);
-    let rc = call(nums, nums.length, strs, strs.length, out);
+    io[0] = e?.tag ?? 0;
+    let rc = call(nums, nums.length, strs, strs.length, io);
     for (let attempt = 0; rc === BUFFER_TOO_SMALL && attempt < 8; attempt++) {
       // Headroom so that a few more torrents do not cost a second engine call.
-      if (out[2] > nums.length) nums = new Float64Array(Math.ceil(out[2] * 1.1) + ST.COUNT * 16);
-      if (out[3] > strs.length) strs = new Uint8Array(Math.ceil(out[3] * 1.1) + 4096);
-      rc = call(nums, nums.length, strs, strs.length, out);
+      if (io[2] > nums.length) nums = new Float64Array(Math.ceil(io[2] * 1.1) + ST.COUNT * 16);
+      if (io[3] > strs.length) {
+        const grown = new Uint8Array(Math.ceil(io[3] * 1.1) + 4096);
+        strs = grown;
+      }
+      io[0] = 0; // new buffers: everything is written
+      rc = call(nums, nums.length, strs, strs.length, io);
     }
     this.#numsHint = Math.max(this.#numsHint, nums.length);
     this.#strsHint = Math.max(this.#strsHint, strs.length);
@@ -231,6 +255,7 @@ export class SnapshotPool {
     if (e) {
       e.nums = nums;
       e.strs = strs;
+      e.tag = rc === 0 ? io[4] : 0;
       e.ref = new WeakRef(snap);
     }
     return { rc, snap };
@@ -250,14 +275,16 @@ export class StatusRecord implements TorrentStatus {
   readonly torrent: Torrent;
   readonly #snap: Snapshot;
   readonly #b: number;
-  readonly #so: number;
 
   /** @internal */
-  constructor(torrent: Torrent, snap: Snapshot, base: number, soff: number) {
+  constructor(torrent: Torrent, snap: Snapshot, base: number) {
     this.torrent = torrent;
     this.#snap = snap;
     this.#b = base;
-    this.#so = soff;
+  }
+
+  get #so(): number {
+    return this.#snap.nums[this.#b + ST.STR_OFF];
   }
 
   get #n(): Float64Array {
@@ -271,10 +298,12 @@ export class StatusRecord implements TorrentStatus {
   // String k of the record: 0 name, 1 save path, 2 error, 3 tracker.
   #str(k: number): string {
     const n = this.#n, b = this.#b;
-    const lens = [n[b + ST.NAME_LEN], n[b + ST.SAVE_PATH_LEN], n[b + ST.ERROR_LEN], n[b + ST.TRACKER_LEN]];
-    let off = this.#so;
-    for (let i = 0; i < k; i++) off += lens[i];
-    return lens[k] === 0 ? "" : utf8(this.#s, off, lens[k]);
+    let off = n[b + ST.STR_OFF];
+    if (k > 0) off += n[b + ST.NAME_LEN];
+    if (k > 1) off += n[b + ST.SAVE_PATH_LEN];
+    if (k > 2) off += n[b + ST.ERROR_LEN];
+    const len = n[b + (k === 0 ? ST.NAME_LEN : k === 1 ? ST.SAVE_PATH_LEN : k === 2 ? ST.ERROR_LEN : ST.TRACKER_LEN)];
+    return len === 0 ? "" : utf8(this.#s, off, len);
   }
 
   /** See {@link TorrentStatus}. */

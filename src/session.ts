@@ -7,7 +7,7 @@ import { resolve } from "node:path";
 import { z } from "zod";
 import { SessionCore } from "./_core.ts";
 import { check, codeOf, getNative, lastError, type Native, out32, readText, takeBlob } from "./_native.ts";
-import { SnapshotPool, ST, StatusRecord, statusStringBytes } from "./_status.ts";
+import { SnapshotPool, ST, StatusRecord } from "./_status.ts";
 import { bdecode, type BDecoded } from "./bencode.ts";
 import { encodeSettings as encodeStrict, SessionSettings } from "./settings.ts";
 import { type SessionStats, StatsReader } from "./stats.ts";
@@ -540,7 +540,9 @@ export class Session implements AsyncDisposable {
   #statsReader = new StatsReader();
   #statsBuf: Float64Array | undefined;
   #pollPool = new SnapshotPool();
-  #pollOut = new Uint32Array(4);
+  #pollIo = new Uint32Array(8);
+  #pollOrder: (Torrent | undefined)[] = [];
+  #pollLayout = -1;
 
   /**
    * Pauses the whole session: every torrent stops transferring and
@@ -653,30 +655,46 @@ export class Session implements AsyncDisposable {
   }
 
   /**
-   * The status of every torrent of the session, from one engine call
-   * (libtorrent's refresh_torrent_status over all of them). Each record has
-   * the fields of `torrent.status()`, read on access from this poll's
-   * snapshot, plus `torrent` (see {@link StatusRecord}). Torrents being
-   * removed are left out.
+   * The status of every torrent of the session. Each record has the fields
+   * of `torrent.status()`, read on access from this poll's snapshot, plus
+   * `torrent` (see {@link StatusRecord}). Torrents being removed are left
+   * out.
+   *
+   * Cheap with many torrents: it follows libtorrent's state updates
+   * (`post_torrent_updates`), so the engine reports only the torrents whose
+   * status changed since the last poll, and only those records are copied;
+   * a poll of 10,000 quiet torrents costs well under a millisecond. Fields
+   * that move with the clock alone (active, seeding and finished seconds,
+   * next announce, seconds since up/download) are brought forward to the
+   * time of the poll. libtorrent flags a torrent as changed on what a UI
+   * shows (state, progress, transfer, peers, errors, flags, trackers);
+   * `torrent.status()` asks the engine directly for one torrent.
    * @throws TorrentError SESSION_CLOSED
    */
   statusAll(): StatusRecord[] {
     this.#core.ensureOpen();
     const core = this.#core;
     const sym = core.native.sym;
-    const out = this.#pollOut;
+    const io = this.#pollIo;
     const { rc, snap } = this.#pollPool.poll(
-      (n, nc, s, sc, o) => sym.btx_session_status_all(core.handle, n, nc, s, sc, o),
-      out,
+      (n, nc, s, sc, o) => sym.btx_session_status_poll(core.handle, n, nc, s, sc, o),
+      io,
     );
     core.check(rc, "statusAll");
-    const count = out[0], torrents = core.torrents, nums = snap.nums;
+    const count = io[0], nums = snap.nums;
+    // The torrent of each record: the list only changes with the layout.
+    let order = this.#pollOrder;
+    if (io[6] !== this.#pollLayout || order.length !== count) {
+      const torrents = core.torrents;
+      order = new Array(count);
+      for (let i = 0, base = ST.TORRENT; i < count; i++, base += ST.COUNT) order[i] = torrents.get(nums[base]);
+      this.#pollOrder = order;
+      this.#pollLayout = io[6];
+    }
     const result: StatusRecord[] = [];
-    let soff = 0;
     for (let i = 0, base = 0; i < count; i++, base += ST.COUNT) {
-      const t = torrents.get(nums[base + ST.TORRENT]);
-      if (t !== undefined && !t.removed) result.push(new StatusRecord(t, snap, base, soff));
-      soff += statusStringBytes(nums, base);
+      const t = order[i];
+      if (t !== undefined && !t.removed) result.push(new StatusRecord(t, snap, base));
     }
     return result;
   }

@@ -39,7 +39,7 @@ extern "C" {
 
 /* Bumped on every incompatible change of a signature, a record layout or the
  * event wire format. The loader refuses a library whose version differs. */
-#define BTX_ABI_VERSION 1
+#define BTX_ABI_VERSION 2
 
 typedef uint32_t btx_session;
 typedef uint32_t btx_torrent;
@@ -300,6 +300,7 @@ enum {
   BTX_STX_DOWN_BANDWIDTH_QUEUE, /* peers waiting for download quota */
   BTX_STX_TRACKER_LEN,          /* byte length of the current tracker URL (4th string) */
   BTX_STX_TORRENT,              /* the torrent handle the record is about */
+  BTX_STX_STR_OFF,              /* offset of the record's strings in strs (0 for one record) */
   BTX_STATUS_EX_NUM_FIELDS
 };
 
@@ -317,6 +318,30 @@ BTX_API int32_t btx_torrent_status_ex(btx_torrent t, double* nums, uint8_t* strs
  * removed are left out. Order: unspecified but stable between calls. */
 BTX_API int32_t btx_session_status_all(btx_session s, double* nums, uint32_t nums_cap, uint8_t* strs,
                                        uint32_t strs_cap, uint32_t* out);
+
+/* The status of every torrent of the session from libtorrent's state
+ * updates (session::post_torrent_updates): only the torrents whose status
+ * changed since the last call are queried, and the shim keeps the last
+ * status of each. Records as in btx_session_status_all (nums[BTX_STX_STR_OFF]
+ * locates each record's strings). Time-derived fields (active, seeding and
+ * finished seconds, next announce, seconds since up/download) are brought
+ * forward to now. Torrents libtorrent has not reported yet (just added, or
+ * an update lost to a full alert queue) are queried directly.
+ *
+ * Delta writes: the caller keeps its buffers between calls and passes, in
+ * io[0], the tag this call returned for those same buffers last time (0 for
+ * new or unknown buffers). Only records that changed since that tag are
+ * written; the rest of the buffers must still hold what that call wrote.
+ * io must hold 8 uint32:
+ *   in:  io[0] = tag of the buffers' content (0: write everything)
+ *   out: io[0] = records, io[1] = string bytes, io[2] = doubles needed,
+ *        io[3] = string bytes needed, io[4] = the buffers' new tag,
+ *        io[5] = records written by this call, io[6] = the poll at which
+ *        the list of torrents (their order) last changed, io[7] = 0.
+ * BTX_E_BUFFER_TOO_SMALL as for record lists (call again with larger
+ * buffers and tag 0). */
+BTX_API int32_t btx_session_status_poll(btx_session s, double* nums, uint32_t nums_cap, uint8_t* strs,
+                                        uint32_t strs_cap, uint32_t* io);
 
 /* Peers of a torrent (a record list, BTX_PEER_NUM_FIELDS doubles per peer;
  * strings: address "ip:port" ("[v6]:port"), client name). */

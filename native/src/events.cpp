@@ -410,6 +410,11 @@ extern "C" BTX_API int32_t btx_session_drain(btx_session h, uint8_t* buf, uint32
         if (s->alerts.empty()) break;
       }
       lt::alert const* a = s->alerts[s->next_alert];
+      if (a->type() == lt::state_update_alert::alert_type) {
+        // The status poll's own (status_poll.cpp caught it as it was posted).
+        ++s->next_alert;
+        continue;
+      }
       encode(*s, a, e);
       uint32_t size = e.size();
       if (off + size > cap) {

@@ -118,6 +118,7 @@ uint32_t fill_status(lt::torrent_status const& st, int64_t real_size, bool ex, u
   used += d;
   n[BTX_STX_TRACKER_LEN] = d;
   n[BTX_STX_TORRENT] = torrent;
+  n[BTX_STX_STR_OFF] = 0;
   return used;
 }
 

@@ -55,6 +55,7 @@ extern "C" BTX_API int32_t btx_session_open_state(uint8_t const* settings, uint3
 
     auto s = std::make_shared<btx::SessionState>();
     s->flags = flags;
+    params.extensions.push_back(btx::status_plugin(s->status_mirror));
     s->ses = std::make_unique<lt::session>(std::move(params));
     std::shared_ptr<btx::Notifier> n = s->notifier;
     s->ses->set_alert_notify([n] { n->signal(); });

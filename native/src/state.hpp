@@ -8,9 +8,12 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <libtorrent/alert.hpp>
+#include <libtorrent/extensions.hpp>
+#include <libtorrent/torrent_status.hpp>
 #include <libtorrent/bdecode.hpp>
 #include <libtorrent/info_hash.hpp>
 #include <libtorrent/ip_filter.hpp>
@@ -59,6 +62,38 @@ struct StatusCache {
   size_t map_size = 0;             // SessionState::torrents.size() then
 };
 
+// The state of btx_session_status_poll (status_poll.cpp): the last status
+// of every torrent, kept up to date from libtorrent's state_update_alert
+// (caught by a session plugin on the network thread, so the event drain
+// never sees it), and per record the poll that last changed it, so a
+// caller's buffers get only what changed since they were last written.
+struct StatusMirror {
+  // Written by the plugin on libtorrent's network thread.
+  std::mutex pending_mu;
+  std::vector<lt::torrent_status> pending;
+  uint64_t received = 0;  // state_update_alerts seen
+
+  // The rest: under `mu`, by the polling thread.
+  std::mutex mu;
+  uint64_t requested = 0;  // post_torrent_updates calls made
+  uint32_t seq = 0;        // polls so far (a buffer's tag is the poll that wrote it)
+  uint32_t layout_seq = 0; // poll at which the torrent list last changed
+  uint32_t strs_seq = 0;   // poll at which any record's strings last changed
+  uint64_t table_version = ~0ull;
+  size_t map_size = 0;
+  std::vector<uint32_t> ids;                  // torrent id of each record
+  std::unordered_map<uint32_t, uint32_t> slot; // torrent id -> record index
+  std::vector<lt::torrent_status> st;         // last status of each
+  std::vector<lt::time_point> at;             // when st[i] was taken
+  std::vector<uint32_t> mod;                  // poll that last changed st[i]; 0: never filled
+  std::vector<int64_t> real_size;             // bytes of non-pad files; -1 until known
+  std::vector<uint32_t> soff;                 // offset of record i's strings
+  uint64_t strs_total = 0;
+};
+
+// A session plugin that hands every state_update_alert's statuses to `m`.
+std::shared_ptr<lt::plugin> status_plugin(std::shared_ptr<StatusMirror> m);
+
 // The last session_stats alert the drain passed on (btx_session_stats).
 struct StatsSnapshot {
   std::mutex mu;
@@ -101,6 +136,7 @@ struct SessionState : std::enable_shared_from_this<SessionState> {
   // Inspection and session control (status_all.cpp, session_ctl.cpp).
   lt::time_point opened_at = lt::clock_type::now();
   StatusCache status_cache;
+  std::shared_ptr<StatusMirror> status_mirror = std::make_shared<StatusMirror>();
   StatsSnapshot stats;
   std::mutex add_batches_mu;
   std::map<uint32_t, AddBatch> add_batches;

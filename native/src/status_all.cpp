@@ -80,6 +80,7 @@ extern "C" BTX_API int32_t btx_session_status_all(btx_session h, double* nums, u
       }
       btx::fill_status(st, c.real_size[i], true, c.ids[i], now, nums + i * BTX_STATUS_EX_NUM_FIELDS,
                        strs + (need_strs - len), static_cast<uint32_t>(len));
+      nums[i * BTX_STATUS_EX_NUM_FIELDS + BTX_STX_STR_OFF] = static_cast<double>(need_strs - len);
     }
     if (need_nums > UINT32_MAX || need_strs > UINT32_MAX) btx::fail(BTX_E_INTERNAL, "status result too large");
     out[2] = static_cast<uint32_t>(need_nums);

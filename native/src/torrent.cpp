@@ -59,6 +59,8 @@ lt::add_torrent_params read_add_params(lt::bdecode_node const& d) {
   auto unset = static_cast<uint64_t>(btx::dict_int(d, "flags_unset", 0));
   atp.flags |= lt::torrent_flags_t(set) | lt::torrent_flags::duplicate_is_error;
   atp.flags &= ~lt::torrent_flags_t(unset);
+  // Session.statusAll() follows libtorrent's state updates (status_poll.cpp).
+  atp.flags |= lt::torrent_flags::update_subscribe;
   return atp;
 }
 
