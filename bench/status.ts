@@ -22,17 +22,22 @@
  *      add_torrent_alert is popped. → µs per torrent.
  *  (d) RssAnon after the adds → KiB per torrent.
  *  (b) session.statusAll() of the N torrents, --poll-reps times, median and
- *      min in ms. Each returns N plain TorrentStatus objects (65 fields, name
- *      and save path decoded). Python: ses.get_torrent_status(lambda t:
- *      True), a list of N torrent_status objects. Goal: ≤ half python's.
+ *      min in ms. Each returns N StatusRecord objects (the fields of
+ *      TorrentStatus, read on access from the poll's buffers). It follows
+ *      libtorrent's state updates (post_torrent_updates): the engine reports
+ *      the torrents that changed since the last poll, the shim copies only
+ *      those records into the reused buffers. Python: ses.get_torrent_status(
+ *      lambda t: True), a list of N torrent_status objects (the engine
+ *      queries every torrent each time). Goal: ≤ half python's.
  *  (c) torrent.status() of one torrent, --status-reps calls each timed
  *      alone, median (p10, p90) in µs. Python: handle.status().
  *  (a') session.add() of another N in a loop (one synchronous engine round
  *      trip each). Python: ses.add_torrent() each.
- * With --profile the child also splits a poll of its 2N torrents into the
- * engine + shim part (btx_session_status_all called directly, into buffers
- * of its own) and the JavaScript part (statusAll() minus that: the records,
- * the buffer pool, the FFI call).
+ * With --profile the child also splits a poll of its 2N torrents: the
+ * native call alone (btx_session_status_poll into buffers of its own, only
+ * what changed), the whole statusAll() (the JavaScript part is the rest:
+ * the records, the buffer pool, the FFI call), and for comparison the old
+ * full refresh (btx_session_status_all: libtorrent queries every torrent).
  *
  * @module
  */
@@ -44,6 +49,7 @@ import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { type AddOptions, Session } from "../mod.ts";
+import { ST } from "../src/_status.ts";
 
 declare const Bun: unknown;
 
@@ -209,14 +215,30 @@ async function profilePoll(session: Session): Promise<Record<string, number>> {
     }
   }
   const n = session.torrents().length;
-  const nums = new Float64Array(n * 66 + 1024);
+  const nums = new Float64Array(n * ST.COUNT + 1024);
   const strs = new Uint8Array(n * 256 + 4096);
-  const nativeMs: number[] = [], totalMs: number[] = [];
+  const io = new Uint32Array(8);
+  // A first call fills these buffers (tag 0); the timed ones write only what changed since.
+  if (native.sym.btx_session_status_poll(handle, nums, nums.length, strs, strs.length, io) !== 0) {
+    throw new Error("btx_session_status_poll failed");
+  }
+  let tag = io[4];
+  const nativeMs: number[] = [], totalMs: number[] = [], fullMs: number[] = [];
   for (let r = 0; r < 7; r++) {
     let t0 = performance.now();
-    const rc = native.sym.btx_session_status_all(handle, nums, nums.length, strs, strs.length, out);
+    io[0] = tag;
+    const rc = native.sym.btx_session_status_poll(handle, nums, nums.length, strs, strs.length, io);
     nativeMs.push(performance.now() - t0);
-    if (rc !== 0) throw new Error(`btx_session_status_all: ${rc}`);
+    if (rc !== 0) throw new Error(`btx_session_status_poll: ${rc}`);
+    tag = io[4];
+    // For comparison: libtorrent's status of every torrent, refreshed (the
+    // pre-incremental way, into the same warm buffers).
+    t0 = performance.now();
+    native.sym.btx_session_status_all(handle, nums, nums.length, strs, strs.length, out);
+    fullMs.push(performance.now() - t0);
+    io[0] = 0;
+    native.sym.btx_session_status_poll(handle, nums, nums.length, strs, strs.length, io);
+    tag = io[4];
     await new Promise((resolve) => setTimeout(resolve, 0));
     gc(); // the previous poll's buffers are free again, as in the timed polls
     t0 = performance.now();
@@ -226,6 +248,7 @@ async function profilePoll(session: Session): Promise<Record<string, number>> {
   return {
     torrents: n,
     native_ms_median: round(median(nativeMs), 3),
+    native_full_refresh_ms_median: round(median(fullMs), 3),
     status_all_ms_median: round(median(totalMs), 3),
     js_ms_median: round(median(totalMs) - median(nativeMs), 3),
   };

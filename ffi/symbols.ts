@@ -79,6 +79,15 @@ export const symbols = {
     parameters: ["u32", /* btx_torrent */ "buffer", /* uint8_t out[52] */ "buffer" /* uint32_t* out_flags */],
     result: "i32",
   },
+  btx_torrent_info_hashes: {
+    parameters: [
+      "buffer", /* const btx_torrent* ts */
+      "u32", /* count */
+      "buffer", /* uint8_t out[52 * count] */
+      "buffer", /* uint8_t flags[count] */
+    ],
+    result: "i32",
+  },
   btx_torrent_status: {
     parameters: [
       "u32", /* btx_torrent */

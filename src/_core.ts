@@ -86,6 +86,19 @@ export class SessionCore {
 
   #dispatch(bytes: number): void {
     const buf = this.#buf, u32 = this.#u32, f64 = this.#f64, schema = this.native.schema;
+    if (this.#listeners.size === 0 && this.hub.size === 0) {
+      // Nobody to deliver to: make no event objects (adding thousands of
+      // torrents would leave thousands behind), only free what records own.
+      for (let off = 0; off < bytes;) {
+        const size = u32[off >> 2];
+        const type = buf[off + 4] | (buf[off + 5] << 8);
+        if (schema[type]?.name === SAVE_RESUME && u32[(off + 12) >> 2] > 0) {
+          this.native.sym.btx_blob_free(f64[(off + 16) >> 3]);
+        }
+        off += size;
+      }
+      return;
+    }
     // The batch as Latin-1 text (one character per byte), made on first use:
     // one decoder call for every ASCII string of the batch.
     let latin1: string | undefined;

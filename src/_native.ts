@@ -173,11 +173,25 @@ export function bytes(s: string): Uint8Array {
   return utf8Encoder.encode(s);
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+const HEX_DIGITS = Array.from("0123456789abcdef", (c) => c.charCodeAt(0));
+const hexCodes: number[] = [];
 
-/** Bytes → lowercase hex. */
-export function hex(b: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < b.length; i++) s += HEX[b[i]];
-  return s;
+/**
+ * Bytes → lowercase hex, as one flat string (concatenating two-character
+ * pieces would leave a rope of small strings behind every info-hash).
+ */
+export function hex(b: Uint8Array, off = 0, len = b.length - off): string {
+  if (len > 256) {
+    let s = "";
+    for (let i = 0; i < len; i += 256) s += hex(b, off + i, Math.min(256, len - i));
+    return s;
+  }
+  const c = hexCodes;
+  c.length = 2 * len;
+  for (let i = 0; i < len; i++) {
+    const x = b[off + i];
+    c[2 * i] = HEX_DIGITS[x >> 4];
+    c[2 * i + 1] = HEX_DIGITS[x & 15];
+  }
+  return String.fromCharCode.apply(null, c);
 }

@@ -84,6 +84,34 @@ const PAUSED = 1 << 4, AUTO_MANAGED = 1 << 5, SEQUENTIAL = 1 << 9;
 type Decode = (buf: Uint8Array, off: number, len: number) => string;
 
 /**
+ * A one-entry cache of decoded text: status() of the same torrent (or of
+ * torrents sharing a save path) decodes the same bytes again and again;
+ * comparing them is cheaper than decoding.
+ */
+class TextCache {
+  #bytes = new Uint8Array(512);
+  #len = -1;
+  #text = "";
+  decode = (buf: Uint8Array, off: number, len: number): string => {
+    if (len === 0) return "";
+    const b = this.#bytes;
+    if (len === this.#len) {
+      let i = 0;
+      while (i < len && buf[off + i] === b[i]) i++;
+      if (i === len) return this.#text;
+    }
+    const text = utf8(buf, off, len);
+    if (len <= b.length) {
+      b.set(buf.subarray(off, off + len));
+      this.#len = len;
+      this.#text = text;
+    }
+    return text;
+  };
+}
+const nameCache = new TextCache(), pathCache = new TextCache(), trackerCache = new TextCache();
+
+/**
  * Builds a TorrentStatus from the record at `n[base…]` whose strings start
  * at `s[soff]`. `savePath` decodes the save path (a cache in bulk reads).
  */
@@ -92,7 +120,7 @@ export function decodeStatus(
   base: number,
   s: Uint8Array,
   soff: number,
-  savePath: Decode = utf8,
+  savePath: Decode = pathCache.decode,
 ): TorrentStatus {
   const nameLen = n[base + ST.NAME_LEN], pathLen = n[base + ST.SAVE_PATH_LEN], errLen = n[base + ST.ERROR_LEN];
   const flags = n[base + ST.FLAGS];
@@ -103,7 +131,7 @@ export function decodeStatus(
   const sinceUp = n[base + ST.SINCE_UPLOAD], sinceDown = n[base + ST.SINCE_DOWNLOAD];
   const trackerOff = soff + nameLen + pathLen + errLen;
   return {
-    name: nameLen === 0 ? "" : utf8(s, soff, nameLen),
+    name: nameCache.decode(s, soff, nameLen),
     savePath: savePath(s, soff + nameLen, pathLen),
     state: stateName(n[base + ST.STATE]),
     progress: n[base + ST.PROGRESS],
@@ -170,7 +198,7 @@ export function decodeStatus(
     progressPpm: n[base + ST.PROGRESS_PPM],
     upBandwidthQueue: n[base + ST.UP_BANDWIDTH_QUEUE],
     downBandwidthQueue: n[base + ST.DOWN_BANDWIDTH_QUEUE],
-    currentTracker: utf8(s, trackerOff, n[base + ST.TRACKER_LEN]),
+    currentTracker: trackerCache.decode(s, trackerOff, n[base + ST.TRACKER_LEN]),
   };
 }
 

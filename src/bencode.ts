@@ -16,7 +16,18 @@ const enc = new TextEncoder();
  * no intermediate arrays): add lists of thousands of torrents go through it.
  */
 export function bencode(value: BValue): Uint8Array {
-  let out = new Uint8Array(256);
+  const scratch = { buf: new Uint8Array(256) };
+  const len = bencodeInto(value, scratch);
+  return scratch.buf.slice(0, len);
+}
+
+/**
+ * Encodes `value` into `scratch.buf` (replaced by a larger buffer when it
+ * does not fit) and returns the encoded length: hot paths reuse one buffer
+ * instead of allocating a result per call. @internal
+ */
+export function bencodeInto(value: BValue, scratch: { buf: Uint8Array }): number {
+  let out = scratch.buf;
   let off = 0;
   const room = (n: number) => {
     if (off + n <= out.length) return;
@@ -106,7 +117,8 @@ export function bencode(value: BValue): Uint8Array {
     }
   };
   walk(value);
-  return out.slice(0, off);
+  scratch.buf = out;
+  return off;
 }
 
 /** A decoded value: byte strings stay Uint8Array; integers are numbers. */

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { resolve } from "node:path";
+import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { SessionCore } from "./_core.ts";
 import { check, codeOf, getNative, lastError, type Native, out32, readText, takeBlob } from "./_native.ts";
@@ -12,10 +12,10 @@ import { bdecode, type BDecoded } from "./bencode.ts";
 import { encodeSettings as encodeStrict, SessionSettings } from "./settings.ts";
 import { type SessionStats, StatsReader } from "./stats.ts";
 import { parse } from "./_validate.ts";
-import { bencode, type BValue } from "./bencode.ts";
+import { bencode, bencodeInto, type BValue } from "./bencode.ts";
 import { TorrentError } from "./errors.ts";
 import { type EventFilter, type EventStream, type EventStreamOptions, queueBound } from "./events.ts";
-import { FLAG, type InfoHash, Torrent, torrentId as tid } from "./torrent.ts";
+import { FLAG, type InfoHash, infoHashOf, Torrent, torrentId as tid } from "./torrent.ts";
 import {
   type AddFlags,
   AddFlagsShape,
@@ -170,13 +170,19 @@ function addDict(o: z.output<typeof AddSchema>, paths?: Map<string, string>): Re
 
 // ---- inspection, session control, settings, bulk status
 const ADD_CHUNK = 256;
+/** add()'s parameter buffer, reused (JavaScript is single-threaded, the call is sync). */
+const addScratch = { buf: new Uint8Array(1024) };
 const ADD_KEYS = new Set(["magnet", "torrent", "resume", "savePath", "paused", "name"]);
 
 function resolvePath(p: string, cache?: Map<string, string>): string {
-  let r = cache?.get(p);
+  // Only absolute paths are cached: a relative one depends on the working
+  // directory at the time of the call.
+  if (cache === undefined || !isAbsolute(p)) return resolve(p);
+  let r = cache.get(p);
   if (r === undefined) {
+    if (cache.size >= 64) cache.clear();
     r = resolve(p);
-    cache?.set(p, r);
+    cache.set(p, r);
   }
   return r;
 }
@@ -365,6 +371,8 @@ export class Session implements AsyncDisposable {
   readonly #isolated: boolean;
   #closing: Promise<void> | undefined;
   readonly #plugins = new Set<Attached<PluginInstance>>();
+  /** Resolved save paths of add() (a few distinct ones, resolved once). */
+  readonly #addPaths = new Map<string, string>();
 
   private constructor(core: SessionCore, isolated: boolean) {
     this.#core = core;
@@ -437,9 +445,9 @@ export class Session implements AsyncDisposable {
   add(options: AddOptions): Promise<Torrent> {
     try {
       this.#core.ensureOpen();
-      const o = parse(AddSchema, options, "add");
-      const params = bencode(addDict(o));
-      this.#core.check(this.#core.native.sym.btx_torrent_add(this.#core.handle, params, params.length, out32), "add");
+      const o = quickAddCheck(options) ? options : parse(AddSchema, options, "add");
+      const len = bencodeInto(addDict(o, this.#addPaths), addScratch);
+      this.#core.check(this.#core.native.sym.btx_torrent_add(this.#core.handle, addScratch.buf, len, out32), "add");
       const id = out32[0];
       const t = new Torrent(this.#core, id);
       this.#core.torrents.set(id, t);
@@ -691,11 +699,13 @@ export class Session implements AsyncDisposable {
       this.#pollOrder = order;
       this.#pollLayout = io[6];
     }
-    const result: StatusRecord[] = [];
+    const result: StatusRecord[] = new Array(count);
+    let k = 0;
     for (let i = 0, base = 0; i < count; i++, base += ST.COUNT) {
       const t = order[i];
-      if (t !== undefined && !t.removed) result.push(new StatusRecord(t, snap, base));
+      if (t !== undefined && !t.removed) result[k++] = new StatusRecord(t, snap, base);
     }
+    result.length = k;
     return result;
   }
 
@@ -734,13 +744,16 @@ export class Session implements AsyncDisposable {
       }
     }
     const added: Torrent[] = new Array(list.length);
+    // Every info-hash in one call (not one per Torrent).
+    const hashes = new Uint8Array(52 * ids.length), hashFlags = new Uint8Array(ids.length);
+    core.check(sym.btx_torrent_info_hashes(ids, ids.length, hashes, hashFlags), "addMany");
     let failed = -1;
     for (let i = 0; i < ids.length; i++) {
       if (codes[i] !== 0) {
         if (failed < 0) failed = i;
         continue;
       }
-      const t = new Torrent(core, ids[i]);
+      const t = new Torrent(core, ids[i], infoHashOf(hashes, 52 * i, hashFlags[i]));
       core.torrents.set(ids[i], t);
       added[i] = t;
     }

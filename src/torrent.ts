@@ -190,6 +190,17 @@ export interface TorrentStatus {
   currentTracker: string;
 }
 
+/**
+ * The info-hashes in `buf` at `off` (20 bytes v1, then 32 bytes v2, as
+ * btx_torrent_info_hash writes them); `flags` bit 0: v1, bit 1: v2. @internal
+ */
+export function infoHashOf(buf: Uint8Array, off: number, flags: number): InfoHash {
+  return {
+    v1: flags & 1 ? hex(buf, off, 20) : undefined,
+    v2: flags & 2 ? hex(buf, off + 20, 32) : undefined,
+  };
+}
+
 /** libtorrent torrent_flags bits (torrent_flags.hpp). @internal */
 export const FLAG = FLAG_BITS;
 
@@ -258,11 +269,12 @@ export class Torrent {
   #removed = false;
   #infoHash: InfoHash = {};
 
-  /** @internal Made by Session.add(). */
-  constructor(core: SessionCore, id: number) {
+  /** @internal Made by Session.add() (addMany() passes the info-hashes it read in bulk). */
+  constructor(core: SessionCore, id: number, infoHash?: InfoHash) {
     this.#core = core;
     this.#id = id;
-    this.#readInfoHash();
+    if (infoHash) this.#infoHash = infoHash;
+    else this.#readInfoHash();
   }
 
   /** True after `remove()` (or after its session closed). */
@@ -280,10 +292,7 @@ export class Torrent {
     const rc = this.#core.native.sym.btx_torrent_info_hash(this.#id, infoHashBuf, out32);
     if (rc !== 0) return;
     const flags = out32[0];
-    this.#infoHash = {
-      v1: flags & 1 ? hex(infoHashBuf.subarray(0, 20)) : undefined,
-      v2: flags & 2 ? hex(infoHashBuf.subarray(20, 52)) : undefined,
-    };
+    this.#infoHash = infoHashOf(infoHashBuf, 0, flags);
   }
 
   #live(): number {

@@ -184,6 +184,11 @@ BTX_API int32_t btx_torrent_connect_peer(btx_torrent t, const uint8_t* host,
  * of v2 (SHA-256). *out_flags: bit 0 = has v1, bit 1 = has v2. */
 BTX_API int32_t btx_torrent_info_hash(btx_torrent t, uint8_t* out, uint32_t* out_flags);
 
+/* The info-hashes of `count` torrents at once: out holds 52 bytes per
+ * torrent (as btx_torrent_info_hash), flags one byte per torrent (bit 0 v1,
+ * bit 1 v2; 0 for a handle that is removed or invalid). */
+BTX_API int32_t btx_torrent_info_hashes(const btx_torrent* ts, uint32_t count, uint8_t* out, uint8_t* flags);
+
 /* Status record. `nums` receives BTX_STATUS_NUM_FIELDS doubles, in the order
  * of the BTX_ST_* indices below. `strs` receives the record's strings
  * back to back (name, save path, error text); their byte lengths are in

@@ -135,6 +135,24 @@ extern "C" BTX_API int32_t btx_torrent_info_hash(btx_torrent h, uint8_t* out, ui
   });
 }
 
+extern "C" BTX_API int32_t btx_torrent_info_hashes(btx_torrent const* ts, uint32_t count, uint8_t* out,
+                                                   uint8_t* flags) {
+  return btx::guard(nullptr, [&]() -> int32_t {
+    if (count && (!ts || !out || !flags)) btx::fail(BTX_E_INVALID_ARGUMENT, "null buffer");
+    for (uint32_t i = 0; i < count; ++i) {
+      uint8_t* o = out + static_cast<size_t>(i) * 52;
+      flags[i] = 0;
+      auto t = btx::torrents().get(ts[i]);
+      if (!t) continue;
+      lt::info_hash_t ih = t->handle.info_hashes();
+      std::memcpy(o, ih.v1.data(), 20);
+      std::memcpy(o + 20, ih.v2.data(), 32);
+      flags[i] = static_cast<uint8_t>((ih.has_v1() ? 1u : 0u) | (ih.has_v2() ? 2u : 0u));
+    }
+    return BTX_OK;
+  });
+}
+
 extern "C" BTX_API int32_t btx_torrent_status(btx_torrent h, double* nums, uint8_t* strs, uint32_t strs_cap) {
   return btx::with_torrent(h, [&](btx::TorrentState& t) -> int32_t {
     if (!nums || (!strs && strs_cap)) btx::fail(BTX_E_INVALID_ARGUMENT, "out is null");

@@ -12,6 +12,8 @@
 #include <libtorrent/session_stats.hpp>
 #include <libtorrent/torrent_info.hpp>
 
+#include <boost/asio/post.hpp>
+
 #include "state.hpp"
 
 namespace btx {
@@ -180,20 +182,36 @@ extern "C" BTX_API int32_t btx_session_add_post(btx_session h, uint8_t const* pa
     if (it == ss.add_batches.end()) btx::fail(BTX_E_BAD_HANDLE, "unknown add batch");
     btx::AddBatch& b = it->second;
     int const n = list.list_size();
+    // The list goes to the network thread in one handler (one hand-off, not
+    // one per torrent); each async_add_torrent runs there in turn.
+    auto atps = std::make_shared<std::vector<lt::add_torrent_params>>();
+    atps->reserve(static_cast<size_t>(n));
     for (int i = 0; i < n; ++i) {
       auto d = list.list_at(i);
       b.entries.emplace_back();
       btx::AddBatch::Entry& e = b.entries.back();
       try {
         if (d.type() != lt::bdecode_node::dict_t) btx::fail(BTX_E_INVALID_ARGUMENT, "not a dictionary");
-        lt::add_torrent_params atp = btx::read_add_params(d);
+        atps->push_back(btx::read_add_params(d));
+        auto const& atp = atps->back();
         e.hashes = atp.ti ? atp.ti->info_hashes() : atp.info_hashes;
-        ses.async_add_torrent(std::move(atp));
       } catch (btx::Error const& x) {
         e.code = x.code;
         if (b.first_error.empty())
           b.first_error = "add list entry " + std::to_string(b.entries.size() - 1) + ": " + x.what();
       }
+    }
+    if (!atps->empty()) {
+      lt::session_handle sh = ses;
+      boost::asio::post(ses.get_context(), [sh, atps]() mutable {
+        for (auto& p : *atps) {
+          try {
+            sh.async_add_torrent(std::move(p));  // runs inline on this (the network) thread
+          } catch (...) {
+            // The session is going away; btx_session_add_collect reports these as not added.
+          }
+        }
+      });
     }
     return BTX_OK;
   });

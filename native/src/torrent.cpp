@@ -15,6 +15,29 @@ void check_span(uint8_t const* buf, uint32_t len, char const* what) {
   if (!buf && len) btx::fail(BTX_E_INVALID_ARGUMENT, std::string(what) + ": null buffer");
 }
 
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The common magnet of an info-hash alone, parsed without the general URI
+// parser (adding thousands of torrents parses thousands of these).
+bool plain_btih_magnet(std::string const& uri, lt::add_torrent_params& atp) {
+  static constexpr char prefix[] = "magnet:?xt=urn:btih:";
+  constexpr size_t plen = sizeof(prefix) - 1;
+  if (uri.size() != plen + 40 || uri.compare(0, plen, prefix) != 0) return false;
+  lt::sha1_hash h;
+  for (size_t i = 0; i < 20; ++i) {
+    int const hi = hex_value(uri[plen + 2 * i]), lo = hex_value(uri[plen + 2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    h[static_cast<int>(i)] = static_cast<char>((hi << 4) | lo);
+  }
+  atp.info_hashes = lt::info_hash_t(h);
+  return true;
+}
+
 }  // namespace
 
 namespace btx {
@@ -30,7 +53,10 @@ lt::add_torrent_params read_add_params(lt::bdecode_node const& d) {
   lt::error_code ec;
   if (btx::dict_has(d, "magnet")) {
     std::string uri = btx::dict_str(d, "magnet");
-    lt::parse_magnet_uri(uri, atp, ec);
+    if (plain_btih_magnet(uri, atp)) {
+      // "magnet:?xt=urn:btih:<40 hex>": the info-hash alone, as parse_magnet_uri would give.
+    } else
+      lt::parse_magnet_uri(uri, atp, ec);
     if (ec) btx::fail(BTX_E_INVALID_MAGNET, "invalid magnet URI: " + ec.message());
     if (!atp.info_hashes.has_v1() && !atp.info_hashes.has_v2())
       btx::fail(BTX_E_INVALID_MAGNET, "invalid magnet URI: no valid info-hash (xt=urn:btih:<40 hex or 32 base32> or "
