@@ -214,6 +214,56 @@ describe("session control", () => {
     throwsCode(() => session.statusAll(), "SESSION_CLOSED");
   });
 
+  test(
+    "statusAll() follows every change between polls; records of earlier polls keep their values",
+    { timeout: TIMEOUT.slow },
+    async () => {
+      using dir = new TempDir();
+      const fx = await makeFixture(dir, { "a.bin": 300_000, "b.bin": 50_000 }, { version: "hybrid" });
+      await using seeder = await openSeeder(fx);
+      await using leecher = await openIsolated();
+      const idle = await leecher.add({ magnet: magnetOf(randomHex()), savePath: dir.join("m"), paused: true });
+      const t = await leecher.add({ torrent: fx.made.torrent, savePath: dir.join("dl") });
+      const of = (all: ReturnType<Session["statusAll"]>, x: Torrent) => all.find((r) => r.torrent === x)!;
+      const first = leecher.statusAll();
+      assert.equal(of(first, t).totalDone, 0);
+      assert.equal(of(first, idle).paused, true);
+
+      const events = t.events();
+      t.connectPeer("127.0.0.1", seeder.listenPort);
+      await waitForSeeding(events, t);
+      await events.return();
+      // Flag and state changes of another torrent between polls.
+      idle.resume();
+      idle.setFlags({ sequential: true });
+      const polls = [];
+      for (let i = 0; i < 5; i++) polls.push(leecher.statusAll()); // more polls than pooled buffers
+      for (const all of polls) {
+        const done = of(all, t);
+        assert.equal(done.isSeeding, true);
+        assert.equal(done.progress, 1);
+        assert.equal(done.totalDone, 350_000);
+        assert.equal(of(all, idle).paused, false);
+        assert.equal(of(all, idle).sequential, true);
+      }
+      // A torrent at rest: every field but the clock-driven ones and the
+      // decaying rates equals what status() asks the engine for.
+      const last = leecher.statusAll();
+      for (const x of [t, idle]) {
+        const st = x.status(), r = of(last, x);
+        for (const [k, v] of Object.entries(st)) {
+          if (/Seconds|nextAnnounce|lastSeenComplete|Rate$|secondsSince/.test(k)) continue;
+          assert.deepEqual(r[k as keyof typeof st], v, `${st.name}: ${k}`);
+        }
+      }
+      // The first poll's records were never written over.
+      assert.equal(of(first, t).totalDone, 0);
+      assert.equal(of(first, t).isSeeding, false);
+      assert.equal(of(first, idle).paused, true);
+      assert.equal(of(first, idle).sequential, false);
+    },
+  );
+
   test("addMany() adds in order, all or nothing", { timeout: TIMEOUT.transfer }, async () => {
     using dir = new TempDir();
     await using session = await openIsolated();
