@@ -225,6 +225,113 @@ function quickAddCheck(o: unknown): o is z.output<typeof AddSchema> {
   return sources === 1 && (savePath || resume);
 }
 
+/** An add-options object quickAddCheck() accepted. */
+type QuickAdd = Pick<AddOptions, "magnet" | "torrent" | "resume" | "savePath" | "paused" | "name">;
+
+const KEY = (k: string) => Uint8Array.from(`${k.length}:${k}`, (c) => c.charCodeAt(0));
+const K_FLAGS_SET = KEY("flags_set"), K_FLAGS_UNSET = KEY("flags_unset"), K_MAGNET = KEY("magnet");
+const K_NAME = KEY("name"), K_RESUME = KEY("resume"), K_SAVE_PATH = KEY("save_path"), K_TORRENT = KEY("torrent");
+const utf8Encoder = new TextEncoder();
+
+/**
+ * Writes addMany()'s bencoded lists of add dictionaries into one reused
+ * buffer: the common entries straight from the caller's options (no
+ * intermediate dictionary per torrent), the others through bencode.
+ */
+class AddListWriter {
+  buf: Uint8Array = addListScratch.buf;
+  #off = 0;
+  #tmp = { buf: new Uint8Array(256) };
+
+  start(): void {
+    this.#off = 0;
+    this.#byte(0x6c); // l
+  }
+  end(): number {
+    this.#byte(0x65);
+    addListScratch.buf = this.buf;
+    return this.#off;
+  }
+  #room(n: number): void {
+    if (this.#off + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.#off + n) size *= 2;
+    const bigger = new Uint8Array(size);
+    bigger.set(this.buf.subarray(0, this.#off));
+    this.buf = bigger;
+  }
+  #byte(c: number): void {
+    this.#room(1);
+    this.buf[this.#off++] = c;
+  }
+  #raw(b: Uint8Array): void {
+    this.#room(b.length);
+    this.buf.set(b, this.#off);
+    this.#off += b.length;
+  }
+  #digits(n: number): void {
+    const s = String(n);
+    this.#room(s.length);
+    for (let i = 0; i < s.length; i++) this.buf[this.#off++] = s.charCodeAt(i);
+  }
+  #int(n: number): void {
+    this.#byte(0x69);
+    this.#digits(n);
+    this.#byte(0x65);
+  }
+  #str(s: string): void {
+    const n = s.length;
+    for (let i = 0; i < n; i++) {
+      if (s.charCodeAt(i) > 0x7f) return this.#bytes(utf8Encoder.encode(s));
+    }
+    this.#digits(n);
+    this.#byte(0x3a);
+    this.#room(n);
+    for (let i = 0; i < n; i++) this.buf[this.#off++] = s.charCodeAt(i);
+  }
+  #bytes(b: Uint8Array): void {
+    this.#digits(b.length);
+    this.#byte(0x3a);
+    this.#raw(b);
+  }
+  /** An entry quickAddCheck() accepted: addDict()'s dictionary, keys in bencode order. */
+  quick(o: QuickAdd, paths: Map<string, string>): void {
+    this.#byte(0x64); // d
+    this.#raw(K_FLAGS_SET);
+    this.#int(o.paused ? FLAG.paused : 0);
+    this.#raw(K_FLAGS_UNSET);
+    this.#int(FLAG.autoManaged | (o.paused ? 0 : FLAG.paused));
+    if (o.magnet !== undefined) {
+      this.#raw(K_MAGNET);
+      this.#str(o.magnet);
+    }
+    if (o.name !== undefined) {
+      this.#raw(K_NAME);
+      this.#str(o.name);
+    }
+    if (o.resume !== undefined) {
+      this.#raw(K_RESUME);
+      this.#bytes(o.resume);
+    }
+    if (o.savePath !== undefined) {
+      this.#raw(K_SAVE_PATH);
+      this.#str(resolvePath(o.savePath, paths));
+    }
+    if (o.torrent !== undefined) {
+      this.#raw(K_TORRENT);
+      this.#bytes(o.torrent);
+    }
+    this.#byte(0x65);
+  }
+  /** Any other entry, through bencode. */
+  dict(d: Record<string, BValue | undefined>): void {
+    const len = bencodeInto(d, this.#tmp);
+    this.#raw(this.#tmp.buf.subarray(0, len));
+  }
+}
+/** addMany()'s list buffer, kept between calls. */
+const addListScratch: { buf: Uint8Array } = { buf: new Uint8Array(64 * 1024) };
+
 const HexHashSchema = z.string().regex(
   /^([0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/,
   "must be 40 (v1) or 64 (v2) hex characters",
@@ -724,19 +831,30 @@ export class Session implements AsyncDisposable {
     this.#core.ensureOpen();
     const core = this.#core, sym = core.native.sym;
     if (!Array.isArray(list)) throw new TorrentError("INVALID_ARGUMENT", "addMany: give an array of add options");
-    const dicts: Record<string, BValue | undefined>[] = new Array(list.length);
-    const paths = new Map<string, string>();
+    // Validate every entry first (common shapes without zod, as they are).
+    const valid: z.output<typeof AddSchema>[] = new Array(list.length);
+    const quick = new Uint8Array(list.length);
     for (let i = 0; i < list.length; i++) {
       const o = list[i];
-      dicts[i] = addDict(quickAddCheck(o) ? o : parse(AddSchema, o, `addMany: entry ${i}`), paths);
+      if (quickAddCheck(o)) {
+        valid[i] = o;
+        quick[i] = 1;
+      } else valid[i] = parse(AddSchema, o, `addMany: entry ${i}`);
     }
     if (list.length === 0) return [];
+    const paths = new Map<string, string>();
+    const w = new AddListWriter();
     const batch = new Uint32Array(1);
     const ids = new Uint32Array(list.length), codes = new Int32Array(list.length);
     try {
-      for (let i = 0; i < dicts.length; i += ADD_CHUNK) {
-        const params = bencode(dicts.slice(i, i + ADD_CHUNK) as BValue[]);
-        core.check(sym.btx_session_add_post(core.handle, params, params.length, batch), "addMany");
+      for (let i = 0; i < valid.length; i += ADD_CHUNK) {
+        w.start();
+        for (let j = i; j < Math.min(valid.length, i + ADD_CHUNK); j++) {
+          if (quick[j]) w.quick(valid[j] as QuickAdd, paths);
+          else w.dict(addDict(valid[j], paths));
+        }
+        const len = w.end();
+        core.check(sym.btx_session_add_post(core.handle, w.buf, len, batch), "addMany");
       }
     } finally {
       if (batch[0] !== 0) {
