@@ -172,7 +172,7 @@ extern "C" BTX_API int32_t btx_session_add_post(btx_session h, uint8_t const* pa
                                         &pos, 100, 10000000);
     if (ec) btx::fail(BTX_E_INVALID_ARGUMENT, "add list: not bencoded: " + ec.message());
     if (list.type() != lt::bdecode_node::list_t) btx::fail(BTX_E_INVALID_ARGUMENT, "add list: not a list");
-    std::lock_guard<std::mutex> l(ss.add_batches_mu);
+    std::unique_lock<std::mutex> l(ss.add_batches_mu);
     if (*batch == 0) {
       *batch = ss.next_add_batch++;
       if (ss.next_add_batch == 0) ss.next_add_batch = 1;
@@ -203,7 +203,13 @@ extern "C" BTX_API int32_t btx_session_add_post(btx_session h, uint8_t const* pa
     }
     if (!atps->empty()) {
       lt::session_handle sh = ses;
-      boost::asio::post(ses.get_context(), [sh, atps]() mutable {
+      std::shared_ptr<btx::AddBatch::Flow> flow = b.flow;
+      uint64_t mine;
+      {
+        std::lock_guard<std::mutex> f(flow->mu);
+        mine = ++flow->posted;
+      }
+      boost::asio::post(ses.get_context(), [sh, atps, flow]() mutable {
         for (auto& p : *atps) {
           try {
             sh.async_add_torrent(std::move(p));  // runs inline on this (the network) thread
@@ -211,7 +217,18 @@ extern "C" BTX_API int32_t btx_session_add_post(btx_session h, uint8_t const* pa
             // The session is going away; btx_session_add_collect reports these as not added.
           }
         }
+        atps->clear();
+        {
+          std::lock_guard<std::mutex> f(flow->mu);
+          ++flow->done;
+        }
+        flow->cv.notify_all();
       });
+      l.unlock();
+      // Until the previous list is in (this one is added while the caller
+      // prepares the next). Bounded: never a hang, only less pipelining.
+      std::unique_lock<std::mutex> f(flow->mu);
+      flow->cv.wait_for(f, std::chrono::seconds(10), [&] { return flow->done + 1 >= mine; });
     }
     return BTX_OK;
   });

@@ -71,11 +71,11 @@ struct StatusMirror {
   // Written by the plugin on libtorrent's network thread.
   std::mutex pending_mu;
   std::vector<lt::torrent_status> pending;
-  uint64_t received = 0;  // state_update_alerts seen
+  uint64_t received = 0;   // state_update_alerts seen
+  uint64_t requested = 0;  // post_torrent_updates calls made (by polls and the drain)
 
   // The rest: under `mu`, by the polling thread.
   std::mutex mu;
-  uint64_t requested = 0;  // post_torrent_updates calls made
   uint32_t seq = 0;        // polls so far (a buffer's tag is the poll that wrote it)
   uint32_t layout_seq = 0; // poll at which the torrent list last changed
   uint32_t strs_seq = 0;   // poll at which any record's strings last changed
@@ -93,6 +93,9 @@ struct StatusMirror {
 
 // A session plugin that hands every state_update_alert's statuses to `m`.
 std::shared_ptr<lt::plugin> status_plugin(std::shared_ptr<StatusMirror> m);
+struct SessionState;
+// post_torrent_updates, counted for the status poll (status_poll.cpp).
+void post_status_updates(SessionState& ss, lt::session& ses);
 
 // The last session_stats alert the drain passed on (btx_session_stats).
 struct StatsSnapshot {
@@ -111,6 +114,15 @@ struct AddBatch {
   };
   std::vector<Entry> entries;
   std::string first_error;
+  // Lists handed to the network thread and lists it has added: posting
+  // waits while more than one is outstanding, so add parameters do not
+  // pile up in libtorrent's queue (memory it keeps after they are freed).
+  struct Flow {
+    std::mutex mu;
+    std::condition_variable cv;
+    uint64_t posted = 0, done = 0;
+  };
+  std::shared_ptr<Flow> flow = std::make_shared<Flow>();
 };
 
 struct SessionState : std::enable_shared_from_this<SessionState> {

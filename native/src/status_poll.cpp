@@ -108,6 +108,14 @@ namespace btx {
 std::shared_ptr<lt::plugin> status_plugin(std::shared_ptr<StatusMirror> m) {
   return std::make_shared<StatusPlugin>(std::move(m));
 }
+
+void post_status_updates(SessionState& ss, lt::session& ses) {
+  {
+    std::lock_guard<std::mutex> l(ss.status_mirror->pending_mu);
+    ++ss.status_mirror->requested;
+  }
+  ses.post_torrent_updates(kStatusQuery);
+}
 }  // namespace btx
 
 extern "C" BTX_API int32_t btx_session_status_poll(btx_session h, double* nums, uint32_t nums_cap, uint8_t* strs,
@@ -127,15 +135,16 @@ extern "C" BTX_API int32_t btx_session_status_poll(btx_session h, double* nums, 
     // What changed, as libtorrent reports it. The plugin takes the alert on
     // the network thread while post_torrent_updates runs; the synchronous
     // is_paused() queued behind it returns after that.
-    ++m.requested;
-    ses.post_torrent_updates(btx::kStatusQuery);
+    btx::post_status_updates(ss, ses);
     bool const session_paused = ses.is_paused();
     std::vector<lt::torrent_status> upd;
     bool lost;
     {
       std::lock_guard<std::mutex> l(m.pending_mu);
       upd.swap(m.pending);
-      lost = m.received != m.requested;  // dropped: the alert queue was full
+      // Every post made so far (this one last) has been handled by now: one
+      // missing was dropped (the alert queue was full).
+      lost = m.received != m.requested;
       m.received = m.requested;
     }
     lt::time_point const now = lt::clock_type::now();
