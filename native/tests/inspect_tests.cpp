@@ -245,10 +245,88 @@ static void test_settings_catalog() {
   CHECK_EQ(btx_session_close(s), BTX_OK);
 }
 
+// The incremental bulk status: tags, delta writes, sizes, and the info-hash bulk read.
+static void test_status_poll() {
+  btx_session s = open_session();
+  std::vector<btx_torrent> ts;
+  for (int i = 0; i < 3; ++i) {
+    lt::entry e(lt::entry::dictionary_t);
+    char hex[41];
+    std::snprintf(hex, sizeof hex, "%02d23456789abcdef0123456789abcdef01234567", 40 + i);
+    e["magnet"] = std::string("magnet:?xt=urn:btih:") + hex;
+    e["save_path"] = "/tmp/btx-inspect-tests";
+    e["flags_set"] = 16;    // paused
+    e["flags_unset"] = 32;  // auto-managed
+    std::string b = bencode(e);
+    btx_torrent t = 0;
+    CHECK_EQ(btx_torrent_add(s, u8(b), n32(b), &t), BTX_OK);
+    ts.push_back(t);
+  }
+  uint32_t io[8] = {};
+  std::vector<double> nums(3 * BTX_STATUS_EX_NUM_FIELDS);
+  std::vector<uint8_t> strs(4096);
+  CHECK_EQ(btx_session_status_poll(s, nums.data(), 3, strs.data(), 4096, io), BTX_E_BUFFER_TOO_SMALL);
+  CHECK_EQ(io[2], 3u * BTX_STATUS_EX_NUM_FIELDS);
+  CHECK_EQ(btx_session_status_poll(s, nums.data(), 3, strs.data(), 4096, nullptr), BTX_E_INVALID_ARGUMENT);
+  io[0] = 0;
+  CHECK_EQ(btx_session_status_poll(s, nums.data(), static_cast<uint32_t>(nums.size()), strs.data(), 4096, io), BTX_OK);
+  CHECK_EQ(io[0], 3u);
+  CHECK_EQ(io[5], 3u);  // tag 0: every record written
+  uint32_t tag = io[4];
+  CHECK(tag != 0);
+  double paused_flag = 0;
+  for (int i = 0; i < 3; ++i) {
+    double const* r = nums.data() + i * BTX_STATUS_EX_NUM_FIELDS;
+    CHECK((static_cast<uint64_t>(r[BTX_ST_FLAGS]) & 16) != 0);
+    CHECK_EQ(r[BTX_ST_SAVE_PATH_LEN], 22.0);  // "/tmp/btx-inspect-tests"
+    uint32_t off = static_cast<uint32_t>(r[BTX_STX_STR_OFF] + r[BTX_ST_NAME_LEN]);
+    CHECK(std::memcmp(strs.data() + off, "/tmp/btx-inspect-tests", 22) == 0);
+    paused_flag += r[BTX_ST_FLAGS];
+  }
+  // Nothing changed: nothing written.
+  io[0] = tag;
+  CHECK_EQ(btx_session_status_poll(s, nums.data(), static_cast<uint32_t>(nums.size()), strs.data(), 4096, io), BTX_OK);
+  CHECK_EQ(io[5], 0u);
+  CHECK(io[4] > tag);
+  tag = io[4];
+  // One torrent resumed: its record is written, and shows it.
+  CHECK_EQ(btx_torrent_resume(ts[1]), BTX_OK);
+  bool seen = false;
+  for (int tries = 0; tries < 200 && !seen; ++tries) {
+    io[0] = tag;
+    CHECK_EQ(btx_session_status_poll(s, nums.data(), static_cast<uint32_t>(nums.size()), strs.data(), 4096, io), BTX_OK);
+    tag = io[4];
+    for (int i = 0; i < 3; ++i) {
+      double const* r = nums.data() + i * BTX_STATUS_EX_NUM_FIELDS;
+      if (static_cast<uint32_t>(r[BTX_STX_TORRENT]) == ts[1] && (static_cast<uint64_t>(r[BTX_ST_FLAGS]) & 16) == 0) seen = true;
+    }
+  }
+  CHECK(seen);
+  // A removed torrent leaves the list; a stale tag means a full write.
+  CHECK_EQ(btx_torrent_remove(ts[2], 0), BTX_OK);
+  io[0] = tag;
+  CHECK_EQ(btx_session_status_poll(s, nums.data(), static_cast<uint32_t>(nums.size()), strs.data(), 4096, io), BTX_OK);
+  CHECK_EQ(io[0], 2u);
+  CHECK_EQ(io[5], 2u);
+  // Info-hashes in bulk; a dead handle gives flags 0.
+  uint8_t hashes[3 * 52];
+  uint8_t flags[3];
+  CHECK_EQ(btx_torrent_info_hashes(ts.data(), 3, hashes, flags), BTX_OK);
+  CHECK_EQ(flags[0], 1);
+  CHECK_EQ(hashes[0], 0x40);
+  CHECK_EQ(hashes[52], 0x41);
+  CHECK_EQ(flags[2], 0);
+  CHECK_EQ(btx_torrent_info_hashes(nullptr, 3, hashes, flags), BTX_E_INVALID_ARGUMENT);
+  CHECK_EQ(btx_session_close(s), BTX_OK);
+  CHECK_EQ(btx_session_status_poll(s, nums.data(), 3, strs.data(), 4096, io), BTX_E_BAD_HANDLE);
+  (void)paused_flag;
+}
+
 int main() {
   test_inspect_validation();
   test_session_control_validation();
   test_settings_catalog();
+  test_status_poll();
   if (g_failures) {
     std::fprintf(stderr, "%d check(s) failed\n", g_failures);
     return 1;
