@@ -15,7 +15,7 @@ import { parse } from "./_validate.ts";
 import { bencode, bencodeInto, type BValue } from "./bencode.ts";
 import { TorrentError } from "./errors.ts";
 import { type EventFilter, type EventStream, type EventStreamOptions, queueBound } from "./events.ts";
-import { FLAG, type InfoHash, infoHashOf, Torrent, torrentId as tid } from "./torrent.ts";
+import { FLAG, type InfoHash, Torrent, torrentId as tid } from "./torrent.ts";
 import {
   type AddFlags,
   AddFlagsShape,
@@ -862,16 +862,17 @@ export class Session implements AsyncDisposable {
       }
     }
     const added: Torrent[] = new Array(list.length);
-    // Every info-hash in one call (not one per Torrent).
-    const hashes = new Uint8Array(52 * ids.length), hashFlags = new Uint8Array(ids.length);
-    core.check(sym.btx_torrent_info_hashes(ids, ids.length, hashes, hashFlags), "addMany");
+    // Every info-hash in one call (not one per Torrent), decoded by each Torrent on first use.
+    const n = ids.length;
+    const hashBuf = new Uint8Array(53 * n);
+    core.check(sym.btx_torrent_info_hashes(ids, n, hashBuf, hashBuf.subarray(52 * n)), "addMany");
     let failed = -1;
     for (let i = 0; i < ids.length; i++) {
       if (codes[i] !== 0) {
         if (failed < 0) failed = i;
         continue;
       }
-      const t = new Torrent(core, ids[i], infoHashOf(hashes, 52 * i, hashFlags[i]));
+      const t = new Torrent(core, ids[i], hashBuf, i);
       core.torrents.set(ids[i], t);
       added[i] = t;
     }

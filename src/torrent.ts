@@ -268,13 +268,20 @@ export class Torrent {
   readonly #id: number;
   #removed = false;
   #infoHash: InfoHash = {};
+  // addMany() reads every new torrent's info-hashes in one call into one
+  // buffer shared by them (52 bytes each, then a flags byte each); torrent
+  // #hashAt of it decodes its own on first use.
+  #hashBuf: Uint8Array | undefined;
+  #hashAt = 0;
 
-  /** @internal Made by Session.add() (addMany() passes the info-hashes it read in bulk). */
-  constructor(core: SessionCore, id: number, infoHash?: InfoHash) {
+  /** @internal Made by Session.add() / addMany() (which passes the bulk-read info-hashes). */
+  constructor(core: SessionCore, id: number, hashBuf?: Uint8Array, hashAt = 0) {
     this.#core = core;
     this.#id = id;
-    if (infoHash) this.#infoHash = infoHash;
-    else this.#readInfoHash();
+    if (hashBuf !== undefined) {
+      this.#hashBuf = hashBuf;
+      this.#hashAt = hashAt;
+    } else this.#readInfoHash();
   }
 
   /** True after `remove()` (or after its session closed). */
@@ -284,6 +291,13 @@ export class Torrent {
 
   /** The info-hashes (hex). A v2 hash may appear once metadata arrives. */
   get infoHash(): InfoHash {
+    const b = this.#hashBuf;
+    if (b !== undefined) {
+      // Bulk layout: 52 bytes per torrent, then one flags byte per torrent.
+      const count = b.length / 53;
+      this.#infoHash = infoHashOf(b, this.#hashAt * 52, b[52 * count + this.#hashAt]);
+      this.#hashBuf = undefined;
+    }
     if (!this.removed && !(this.#infoHash.v1 && this.#infoHash.v2)) this.#readInfoHash();
     return { ...this.#infoHash };
   }
