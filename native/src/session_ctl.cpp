@@ -13,6 +13,9 @@
 #include <libtorrent/torrent_info.hpp>
 
 #include <boost/asio/post.hpp>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "state.hpp"
 
@@ -298,6 +301,12 @@ extern "C" BTX_API int32_t btx_session_add_collect(btx_session h, uint32_t batch
       out[i] = id;
       codes[i] = BTX_OK;
     }
+    // Adding thousands of torrents leaves the freed add parameters, parse
+    // buffers and queued handlers scattered over the malloc arenas of this
+    // thread and the network thread: give the whole free pages back.
+#ifdef __GLIBC__
+    if (n >= 256) malloc_trim(0);
+#endif
     // Keep the first failure's text for the caller (the call itself succeeds).
     for (size_t i = 0; i < n; ++i) {
       if (codes[i] == BTX_OK) continue;
