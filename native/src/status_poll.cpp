@@ -170,7 +170,13 @@ extern "C" BTX_API int32_t btx_session_status_poll(btx_session h, double* nums, 
       std::vector<uint32_t> idx;
       for (uint32_t i = 0; i < m.st.size(); ++i)
         if (lost || m.mod[i] == 0) idx.push_back(i);
-      if (!idx.empty()) {
+      if (!idx.empty() && idx.size() == m.st.size()) {
+        // All of them (the first poll, or a lost update): in place, no second vector.
+        ses.refresh_torrent_status(&m.st, btx::kStatusQuery);
+        std::fill(m.at.begin(), m.at.end(), now);
+        std::fill(m.mod.begin(), m.mod.end(), seq);
+        strs_changed = true;
+      } else if (!idx.empty()) {
         std::vector<lt::torrent_status> q(idx.size());
         for (size_t k = 0; k < idx.size(); ++k) q[k].handle = m.st[idx[k]].handle;
         ses.refresh_torrent_status(&q, btx::kStatusQuery);
