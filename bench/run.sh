@@ -5,6 +5,7 @@
 #   bash bench/run.sh                 # both benches, default sizes (~2 min)
 #   bash bench/run.sh transfer [--size 1GiB --rounds 3 ...]
 #   bash bench/run.sh events   [--n 2000 --count 1000000 ...]
+#   bash bench/run.sh status   [--count 10000 --rounds 2 ...]  # add / status poll / RSS vs python-libtorrent
 #   bash bench/run.sh transfer-webtorrent [...]  # "throughput" tuning vs WebTorrent (and python)
 #   bash bench/run.sh transfer-utp [...]         # uTP, "throughput" tuning vs python-libtorrent's default uTP
 set -euo pipefail
@@ -33,6 +34,7 @@ case "${1:-all}" in
     run transfer --anchor webtorrent --tuning throughput "$@" ;;
   transfer-utp) shift; run transfer --transport utp --tuning throughput --size 256MiB "$@" ;;
   events) shift; run events "$@" ;;
+  status) shift; run status "$@" ;;
   all) run transfer && run events ;;
-  *) echo "usage: bash bench/run.sh [all | transfer ARGS… | transfer-webtorrent ARGS… | transfer-utp ARGS… | events ARGS…]" >&2; exit 2 ;;
+  *) echo "usage: bash bench/run.sh [all | transfer ARGS… | transfer-webtorrent ARGS… | transfer-utp ARGS… | events ARGS… | status ARGS…]" >&2; exit 2 ;;
 esac
