@@ -277,6 +277,7 @@ export class SnapshotPool {
       io[0] = 0; // new buffers: everything is written
       rc = call(nums, nums.length, strs, strs.length, io);
     }
+    const grew = nums.length > this.#numsHint || strs.length > this.#strsHint;
     this.#numsHint = Math.max(this.#numsHint, nums.length);
     this.#strsHint = Math.max(this.#strsHint, strs.length);
     const snap = new Snapshot(nums, strs);
@@ -285,8 +286,31 @@ export class SnapshotPool {
       e.strs = strs;
       e.tag = rc === 0 ? io[4] : 0;
       e.ref = new WeakRef(snap);
+      if (grew && rc === 0) this.#warm(e);
     }
     return { rc, snap };
+  }
+
+  /**
+   * After the buffers grew (many torrents added): the whole pool at the new
+   * size at once, each a copy of what was just written (same tag), so the
+   * polls that follow write only what changed into warm memory instead of
+   * faulting in fresh pages one poll at a time, whenever a garbage
+   * collector keeps an earlier snapshot a little longer.
+   */
+  #warm(src: PoolEntry): void {
+    while (this.#entries.length < POOL_SIZE) {
+      this.#entries.push({ nums: new Float64Array(0), strs: new Uint8Array(0), tag: 0, ref: undefined });
+    }
+    for (const x of this.#entries) {
+      if (x === src || (x.ref !== undefined && x.ref.deref() !== undefined)) continue;
+      if (x.nums.length !== src.nums.length) x.nums = new Float64Array(src.nums.length);
+      if (x.strs.length !== src.strs.length) x.strs = new Uint8Array(src.strs.length);
+      x.nums.set(src.nums);
+      x.strs.set(src.strs);
+      x.tag = src.tag;
+      x.ref = undefined;
+    }
   }
 }
 
