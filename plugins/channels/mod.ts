@@ -71,7 +71,6 @@ import {
   parseAddress,
   saltBytes,
   targetOf,
-  toHex,
 } from "./_format.ts";
 
 /** A release in a channel's feed, newest first. */
@@ -520,6 +519,7 @@ class ChannelsPlugin implements Channels {
   readonly #owned = new Map<string, Owned>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #detached = false;
+  #publishing: Promise<unknown> = Promise.resolve();
 
   constructor(session: Session, cfg: Config) {
     this.#session = session;
@@ -546,7 +546,14 @@ class ChannelsPlugin implements Channels {
     if (this.#detached) throw aborted(where);
   }
 
-  async publish(source: PublishSource, options: PublishOptions): Promise<PublishedRelease> {
+  publish(source: PublishSource, options: PublishOptions): Promise<PublishedRelease> {
+    // One publish at a time: each reads the channel's seq and feed, then writes them.
+    const run = this.#publishing.then(() => this.#publish(source, options));
+    this.#publishing = run.catch(() => {});
+    return run;
+  }
+
+  async #publish(source: PublishSource, options: PublishOptions): Promise<PublishedRelease> {
     this.#check("publish");
     const where = "publish";
     const o = parseWith(PublishSchema, options, where);
