@@ -92,10 +92,15 @@ export interface ChannelInfo {
 
 /** A channel's signed item as held and re-published: a {@link DhtSignedItem} with every part present. */
 export interface ChannelItem extends DhtSignedItem {
+  /** 32-byte public key (the channel's). */
   publicKey: Uint8Array;
+  /** 64-byte ed25519 signature by the owner. */
   signature: Uint8Array;
+  /** Sequence number. */
   seq: number;
+  /** Salt (empty: none). */
   salt: Uint8Array;
+  /** The value bencoded, as signed. */
   bencoded: Uint8Array;
 }
 
