@@ -13,6 +13,7 @@ import { createHash, createPublicKey, verify } from "node:crypto";
 import {
   bencode,
   createDhtKeypair,
+  createTorrent,
   type DhtSignedItem,
   type EventStream,
   type Session,
@@ -346,6 +347,59 @@ describe("channels on a private DHT of five isolated sessions", () => {
     );
     await rejectsCode(() => pub.publish(dir.join("does-not-exist"), { keys }), "PATH_NOT_FOUND");
     await f.stop();
+  });
+
+  test("the feed keeps the newest releases within 1000 bytes; a Torrent source; replace: true", opts, async () => {
+    const keys = await createDhtKeypair();
+    await using pub = await publisher.use(channels({ republishIntervalMs: 0 }));
+    await using fol = await follower.use(channels({ republishIntervalMs: 0 }));
+    const ihs: string[] = [];
+    for (let i = 1; i <= 20; i++) {
+      const ih = createHash("sha1").update(`feed ${i}`).digest("hex");
+      ihs.push(ih);
+      const r = await pub.publish({ infoHash: ih }, { keys, name: `release number ${i} `.padEnd(80, "ü") });
+      assert.equal(r.seq, i);
+      assert.equal(r.feed[0].infoHash, ih, "newest first");
+    }
+    const feedSalt = createHash("sha1").update("torrentxt-channel-feed:").digest();
+    const stored = await nodes[0].dht.getMutable(keys.publicKey, feedSalt);
+    assert.ok(stored, "the feed item is on the DHT");
+    assert.ok(stored.bencoded.length <= 1000, `${stored.bencoded.length} bytes`);
+    assert.ok(verifyIndependently(stored), "signed by the channel key");
+    const entries = (stored.value as { r: { ih: Uint8Array; n: Uint8Array; s: number; t: number }[] }).r;
+    assert.ok(entries.length >= 5 && entries.length < 16, `${entries.length} entries fit`);
+    assert.deepEqual(
+      entries.map((e) => Buffer.from(e.ih).toString("hex")),
+      ihs.slice(-entries.length).reverse(),
+      "the newest releases, newest first",
+    );
+    assert.deepEqual(entries.map((e) => e.s), entries.map((_, i) => 20 - i));
+    for (const e of entries) assert.ok(e.n.length <= 64, "names cut to 64 bytes");
+    assert.ok(new TextDecoder("utf-8", { fatal: true }).decode(entries[0].n).startsWith("release number 20"));
+
+    // A Torrent of the session as the source, and a follower that replaces the previous release.
+    using tmp = new TempDir();
+    writeTree(tmp.join("seed", "album"), { "track.bin": 40_000 });
+    const made = await createTorrent({ path: tmp.join("seed", "album"), version: "v1" });
+    const t = await publisher.add({ torrent: made.torrent, savePath: tmp.join("seed") });
+    const f = fol.follow(channelAddress(keys.publicKey), { savePath: tmp.join("out"), replace: true, feed: false });
+    const u20 = (await f.next()).value as ChannelUpdate;
+    assert.equal(u20.seq, 20);
+    assert.deepEqual(u20.feed, [], "feed: false");
+    const r21 = await pub.publish(t, { keys });
+    assert.equal(r21.infoHash, made.infoHash.v1);
+    assert.equal(r21.torrent, t);
+    assert.equal(r21.feed[0].name, "album");
+    const u21 = await f.refresh();
+    assert.equal(u21?.seq, 21);
+    assert.equal(u21?.infoHash, made.infoHash.v1);
+    assert.equal(u21?.previous, u20.torrent);
+    assert.ok(u20.torrent.removed, "replace: the previous release was removed");
+    assert.equal((await f.next()).value, u21, "refresh() updates are also yielded");
+    await f.stop();
+    const v2 = await createTorrent({ path: tmp.join("seed", "album", "track.bin"), version: "v2" });
+    const t2 = await publisher.add({ torrent: v2.torrent, savePath: tmp.join("seed", "album") });
+    await rejectsCode(() => pub.publish(t2, { keys }), "INVALID_ARGUMENT", "a v2-only torrent");
   });
 
   test("the follower keeps the channel alive without the owner's key", opts, async () => {
