@@ -402,6 +402,38 @@ describe("channels on a private DHT of five isolated sessions", () => {
     await rejectsCode(() => pub.publish(t2, { keys }), "INVALID_ARGUMENT", "a v2-only torrent");
   });
 
+  test("a release whose seeder is announced only after the follower added it is still found", opts, async () => {
+    // The seeder is off the DHT: it never announces, and never looks the follower up. The follower's own
+    // lookup (when it added the torrent) found nobody; libtorrent's next one is ~15 minutes away. Only the
+    // follower's per-tick peer lookup can find the peer announced afterwards on its behalf.
+    using tmp = new TempDir();
+    writeTree(tmp.join("seed", "late"), { "late.bin": 90_001 });
+    const made = await createTorrent({ path: tmp.join("seed", "late"), pieceSize: 16384 });
+    const ih = made.infoHash.v1!;
+    await using seeder = await openIsolated({ settings: { enable_dht: false } });
+    const seedEvents = seeder.events({ types: ["torrent_checked"] });
+    const st = await seeder.add({ torrent: made.torrent, savePath: tmp.join("seed") });
+    if (!st.status().isSeeding) await waitFor(seedEvents, (e) => e.torrent === st);
+    await seedEvents.return();
+    assert.ok(st.status().isSeeding);
+
+    const keys = await createDhtKeypair();
+    await using pub = await publisher.use(channels({ republishIntervalMs: 0 }));
+    await using fol = await follower.use(channels({ republishIntervalMs: 0 }));
+    const r = await pub.publish({ infoHash: ih, name: "late" }, { keys });
+    assert.equal(r.torrent, undefined, "the publisher does not have it");
+    const events = follower.events();
+    const f = fol.follow(r.address, { savePath: tmp.join("out"), pollIntervalMs: 200 });
+    const u = (await f.next()).value as ChannelUpdate;
+    assert.equal(u.infoHash, ih);
+    assert.equal(u.torrent.status().numPeers, 0, "no peer yet");
+    nodes[0].dht.announce(ih, { port: seeder.listenPort, seed: true });
+    await finished(events, u.torrent);
+    await events.return();
+    await f.stop();
+    assertSameTree(tmp.join("seed", "late"), tmp.join("out", "late"));
+  });
+
   test("the follower keeps the channel alive without the owner's key", opts, async () => {
     const keys = await createDhtKeypair();
     const ih = createHash("sha1").update("kept alive").digest("hex");
