@@ -750,7 +750,7 @@ class ChannelsPlugin implements Channels {
   }
 
   #startTimer(): void {
-    if (this.#timer !== undefined || this.#cfg.republishIntervalMs === 0) return;
+    if (this.#timer !== undefined || this.#cfg.republishIntervalMs === 0 || this.#detached) return;
     this.#timer = setInterval(() => void this.#republishOwned(), this.#cfg.republishIntervalMs);
   }
 
