@@ -462,6 +462,16 @@ describe("channels on a private DHT of five isolated sessions", () => {
     assert.deepEqual(back?.bencoded, bencode({ ih: fromHex(ih) }));
     await f.stop();
     assert.equal(await f.republish(), 0, "a stopped follower holds nothing to put");
+
+    // On a timer (republishIntervalMs), a follower re-stores what it holds by itself.
+    await using auto = await follower.use(channels({ republishIntervalMs: 200 }));
+    const puts = follower.events({ types: ["dht_put"] });
+    const g = auto.follow(channelAddress(keys.publicKey, "alive"), { savePath: dir.join("alive"), download: false });
+    assert.equal(((await g.next()).value as ChannelUpdate).seq, 5);
+    const ev = await waitFor(puts, (e) => e.type === "dht_put" && e.target === g.target);
+    assert.ok(ev.type === "dht_put" && ev.seq === 5 && ev.error === "" && ev.numSuccess >= 1, JSON.stringify(ev));
+    assert.equal(ev.type === "dht_put" && ev.signature, Buffer.from(put.signature).toString("hex"));
+    await puts.return();
   });
 
   test("quick drop: a text put on one node is picked up on another by its code", opts, async () => {
