@@ -8,7 +8,7 @@
 import type { NativeLib } from "./symbols.ts";
 
 /** The ABI version this TypeScript layer speaks (BTX_ABI_VERSION). */
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 
 /** Why the library could not be loaded: every path tried, and the cause. */
 export class LibraryLoadError extends Error {

@@ -469,6 +469,32 @@ export const symbols = {
     ],
     result: "i32",
   },
+  btx_dht_verify_mutable: {
+    parameters: [
+      "buffer", /* const uint8_t public_key[32] */
+      "buffer", /* const uint8_t signature[64] */
+      "buffer", /* const int64_t* seq */
+      "buffer", /* const uint8_t* salt */
+      "u32", /* salt_len */
+      "buffer", /* const uint8_t* value (bencoded) */
+      "u32", /* len */
+    ],
+    result: "i32",
+  },
+  btx_dht_put_mutable_signed: {
+    parameters: [
+      "u32", /* btx_session */
+      "buffer", /* const uint8_t public_key[32] */
+      "buffer", /* const uint8_t signature[64] */
+      "buffer", /* const int64_t* seq */
+      "buffer", /* const uint8_t* salt */
+      "u32", /* salt_len */
+      "buffer", /* const uint8_t* value (bencoded) */
+      "u32", /* len */
+      "buffer", /* uint32_t* out_request */
+    ],
+    result: "i32",
+  },
 } as const;
 
 /** The symbol table's shape. */
