@@ -350,6 +350,16 @@ function anchor(e: string): string {
 
 /** Formats the page as `deno fmt` would, so the check is stable. */
 function formatted(md: string): string {
+  // deno fmt is not always idempotent on long type blocks: format until stable.
+  for (let i = 0; i < 4; i++) {
+    const next = fmtOnce(md);
+    if (next === md) break;
+    md = next;
+  }
+  return md;
+}
+
+function fmtOnce(md: string): string {
   return execFileSync(DENO, ["fmt", "--config", join(ROOT, "deno.json"), "--ext", "md", "-"], {
     cwd: ROOT,
     input: md,
