@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import { writeFileSync } from "node:fs";
 import { deflateRawSync, gzipSync } from "node:zlib";
-import { type Session, type TorrentEvent, TorrentError } from "../mod.ts";
+import { type Session, TorrentError, type TorrentEvent } from "../mod.ts";
 import { blocklist, parseBlocklist } from "../plugins/blocklist/mod.ts";
 import {
   assertSameTree,
@@ -233,32 +233,36 @@ describe("blocklist: formats", () => {
     assert.equal(r.stats.lines, 12);
   });
 
-  test("reversed ranges are swapped; overlapping and adjacent ranges merge per family, never across", opts, async () => {
-    const r = await parseBlocklist(enc(
-      [
-        "a:1.0.0.50-1.0.0.10",
-        "1.0.0.40-1.0.0.60",
-        "1.0.0.61-1.0.0.70", // adjacent
-        "1.0.0.72-1.0.0.80", // gap of one address: stays separate
-        "1.0.0.0/28", // overlaps the first
+  test(
+    "reversed ranges are swapped; overlapping and adjacent ranges merge per family, never across",
+    opts,
+    async () => {
+      const r = await parseBlocklist(enc(
+        [
+          "a:1.0.0.50-1.0.0.10",
+          "1.0.0.40-1.0.0.60",
+          "1.0.0.61-1.0.0.70", // adjacent
+          "1.0.0.72-1.0.0.80", // gap of one address: stays separate
+          "1.0.0.0/28", // overlaps the first
+          "255.255.255.0-255.255.255.255",
+          "2001:db8::ff - 2001:db8::1",
+          "2001:db8::100-2001:db8::1ff",
+          "::-::1",
+          "2001:db8::2",
+        ].join("\n"),
+      ));
+      assert.equal(r.stats.reversed, 2);
+      assert.deepEqual(r.toRanges().map((x) => `${x.first}-${x.last}`), [
+        "1.0.0.0-1.0.0.70",
+        "1.0.0.72-1.0.0.80",
         "255.255.255.0-255.255.255.255",
-        "2001:db8::ff - 2001:db8::1",
-        "2001:db8::100-2001:db8::1ff",
         "::-::1",
-        "2001:db8::2",
-      ].join("\n"),
-    ));
-    assert.equal(r.stats.reversed, 2);
-    assert.deepEqual(r.toRanges().map((x) => `${x.first}-${x.last}`), [
-      "1.0.0.0-1.0.0.70",
-      "1.0.0.72-1.0.0.80",
-      "255.255.255.0-255.255.255.255",
-      "::-::1",
-      "2001:db8::1-2001:db8::1ff",
-    ]);
-    assert.equal(r.stats.entries, 10);
-    assert.equal(r.ranges, 5);
-  });
+        "2001:db8::1-2001:db8::1ff",
+      ]);
+      assert.equal(r.stats.entries, 10);
+      assert.equal(r.ranges, 5);
+    },
+  );
 
   test("malformed lines are counted and the first few quoted with line numbers; never fatal", opts, async () => {
     const long = "x".repeat(10_000);
@@ -298,7 +302,11 @@ describe("blocklist: formats", () => {
       ["zip stored", zip("level1.p2p", list, 0), "zip"],
       ["zip deflate", zip("level1.p2p", list, 8), "zip"],
       ["zip after a directory", zip("lists/level1.p2p", list, 8, true), "zip"],
-      ["gzip of a p2b", new Uint8Array(gzipSync(p2b(2, [["a", "1.2.3.0", "1.2.3.255"], ["b", "10.0.0.0", "10.255.255.255"]]))), "gzip"],
+      [
+        "gzip of a p2b",
+        new Uint8Array(gzipSync(p2b(2, [["a", "1.2.3.0", "1.2.3.255"], ["b", "10.0.0.0", "10.255.255.255"]]))),
+        "gzip",
+      ],
     ];
     for (const [label, bytes, compression] of cases) {
       const r = await parseBlocklist(chunked(bytes, 7));
@@ -338,33 +346,37 @@ describe("blocklist: formats", () => {
     assert.deepEqual(gz.toRanges(), ref.toRanges());
   });
 
-  test("not a blocklist (binary garbage, an HTML page) is BLOCKLIST_FORMAT; bad input INVALID_ARGUMENT", opts, async () => {
-    const garbage = new Uint8Array(5000).map((_, i) => (i * 7919) % 251);
-    await rejectsCode(() => parseBlocklist(garbage), "BLOCKLIST_FORMAT", "binary garbage");
-    await rejectsCode(
-      () => parseBlocklist(enc("<!doctype html>\n<html><body>Not found</body></html>\n")),
-      "BLOCKLIST_FORMAT",
-      "an HTML page",
-    );
-    // Empty or comment-only lists are fine (nothing to block).
-    assert.equal((await parseBlocklist(new Uint8Array(0))).ranges, 0);
-    assert.equal((await parseBlocklist(enc("# nothing yet\n"))).ranges, 0);
-    await rejectsCode(() => parseBlocklist("1.2.3.4" as never), "INVALID_ARGUMENT");
-    await rejectsCode(() => parseBlocklist(enc("1.1.1.1"), { maxMalformedSamples: -1 }), "INVALID_ARGUMENT");
-    await rejectsCode(() => parseBlocklist(enc("1.1.1.1"), { bogus: 1 } as never), "INVALID_ARGUMENT");
-    // A stream that errors: BLOCKLIST_SOURCE.
-    const failing = new ReadableStream<Uint8Array>({
-      start(c) {
-        c.enqueue(enc("1.1.1.1\n"));
-        c.error(new Error("disk on fire"));
-      },
-    });
-    const e = await rejectsCode(() => parseBlocklist(failing), "BLOCKLIST_SOURCE");
-    assert.match(e.message, /disk on fire/);
-    const ac = new AbortController();
-    ac.abort();
-    await rejectsCode(() => parseBlocklist(enc("1.1.1.1\n"), { signal: ac.signal }), "ABORTED");
-  });
+  test(
+    "not a blocklist (binary garbage, an HTML page) is BLOCKLIST_FORMAT; bad input INVALID_ARGUMENT",
+    opts,
+    async () => {
+      const garbage = new Uint8Array(5000).map((_, i) => (i * 7919) % 251);
+      await rejectsCode(() => parseBlocklist(garbage), "BLOCKLIST_FORMAT", "binary garbage");
+      await rejectsCode(
+        () => parseBlocklist(enc("<!doctype html>\n<html><body>Not found</body></html>\n")),
+        "BLOCKLIST_FORMAT",
+        "an HTML page",
+      );
+      // Empty or comment-only lists are fine (nothing to block).
+      assert.equal((await parseBlocklist(new Uint8Array(0))).ranges, 0);
+      assert.equal((await parseBlocklist(enc("# nothing yet\n"))).ranges, 0);
+      await rejectsCode(() => parseBlocklist("1.2.3.4" as never), "INVALID_ARGUMENT");
+      await rejectsCode(() => parseBlocklist(enc("1.1.1.1"), { maxMalformedSamples: -1 }), "INVALID_ARGUMENT");
+      await rejectsCode(() => parseBlocklist(enc("1.1.1.1"), { bogus: 1 } as never), "INVALID_ARGUMENT");
+      // A stream that errors: BLOCKLIST_SOURCE.
+      const failing = new ReadableStream<Uint8Array>({
+        start(c) {
+          c.enqueue(enc("1.1.1.1\n"));
+          c.error(new Error("disk on fire"));
+        },
+      });
+      const e = await rejectsCode(() => parseBlocklist(failing), "BLOCKLIST_SOURCE");
+      assert.match(e.message, /disk on fire/);
+      const ac = new AbortController();
+      ac.abort();
+      await rejectsCode(() => parseBlocklist(enc("1.1.1.1\n"), { signal: ac.signal }), "ABORTED");
+    },
+  );
 });
 
 describe("blocklist: the plugin", () => {
@@ -399,7 +411,9 @@ describe("blocklist: the plugin", () => {
       "127.0.9.9-127.0.9.9",
       "2001:db8::-2001:db8::ffff:ffff:ffff:ffff",
     ]);
-    for (const a of ["127.0.1.7", "127.0.2.255", "127.0.4.10", "127.0.9.9"]) assert.equal(s.ipFilter.access(a), "block", a);
+    for (const a of ["127.0.1.7", "127.0.2.255", "127.0.4.10", "127.0.9.9"]) {
+      assert.equal(s.ipFilter.access(a), "block", a);
+    }
     assert.equal(s.ipFilter.access("127.0.4.11"), "allow");
     assert.equal(s.ipFilter.access("127.0.0.1"), "allow");
     // The loopback guard of the isolated profile still holds over the swap.
@@ -411,7 +425,9 @@ describe("blocklist: the plugin", () => {
   });
 
   test("refresh re-loads and swaps; a failing refresh keeps the old ranges; timed refresh", opts, async () => {
-    const routes = new Map<string, { status?: number; body: string | Uint8Array }>([["/l.txt", { body: "127.0.5.0/24\n" }]]);
+    const routes = new Map<string, { status?: number; body: string | Uint8Array }>([["/l.txt", {
+      body: "127.0.5.0/24\n",
+    }]]);
     await using http = await serve(routes);
     await using s = await openIsolated();
     const refreshed: { ranges: number; error?: string }[] = [];
@@ -595,20 +611,26 @@ describe("blocklist: real connections", () => {
     },
   );
 
-  test("a leecher with a blocklist (from a URL) never connects to a blocked seeder", { timeout: TIMEOUT.transfer }, async () => {
-    using dir = new TempDir();
-    const fx = await makeFixture(dir, { "a.bin": 60_000 });
-    await using blockedSeeder = await openSeeder(fx, { listen: "127.0.0.5:0" });
-    await using http = await serve(new Map([["/bl.dat", { body: "127.000.000.005 - 127.000.000.005 , 010 , seeder\n" }]]));
-    await using leecher = await openIsolated({ listen: "127.0.0.6:0" });
-    await using _bl = await leecher.use(blocklist({ sources: http.url("/bl.dat") }));
-    const events = leecher.events({ types: ["peer_blocked", "peer_connect"] });
-    const t = await leecher.add({ torrent: fx.made.torrent, savePath: dir.join("dl") });
-    t.connectPeer("127.0.0.5", blockedSeeder.listenPort);
-    const ev = await waitFor(events, (e) => e.type === "peer_blocked" || e.type === "peer_connect");
-    assert.equal(ev.type, "peer_blocked", `reached the blocked seeder: ${ev.message}`);
-    assert.equal(ev.type === "peer_blocked" && ev.peer, `127.0.0.5:${blockedSeeder.listenPort}`);
-    assert.equal(t.status().totalDownload, 0);
-    await events.return();
-  });
+  test(
+    "a leecher with a blocklist (from a URL) never connects to a blocked seeder",
+    { timeout: TIMEOUT.transfer },
+    async () => {
+      using dir = new TempDir();
+      const fx = await makeFixture(dir, { "a.bin": 60_000 });
+      await using blockedSeeder = await openSeeder(fx, { listen: "127.0.0.5:0" });
+      await using http = await serve(
+        new Map([["/bl.dat", { body: "127.000.000.005 - 127.000.000.005 , 010 , seeder\n" }]]),
+      );
+      await using leecher = await openIsolated({ listen: "127.0.0.6:0" });
+      await using _bl = await leecher.use(blocklist({ sources: http.url("/bl.dat") }));
+      const events = leecher.events({ types: ["peer_blocked", "peer_connect"] });
+      const t = await leecher.add({ torrent: fx.made.torrent, savePath: dir.join("dl") });
+      t.connectPeer("127.0.0.5", blockedSeeder.listenPort);
+      const ev = await waitFor(events, (e) => e.type === "peer_blocked" || e.type === "peer_connect");
+      assert.equal(ev.type, "peer_blocked", `reached the blocked seeder: ${ev.message}`);
+      assert.equal(ev.type === "peer_blocked" && ev.peer, `127.0.0.5:${blockedSeeder.listenPort}`);
+      assert.equal(t.status().totalDownload, 0);
+      await events.return();
+    },
+  );
 });

@@ -386,7 +386,10 @@ class P2bParser {
           break;
         case "done":
           if (this.#pos < b.length) {
-            this.#st.bad(this.#st.s.lines + 1, `${b.length - this.#pos} bytes after the ${this.#rangesDeclared} ranges`);
+            this.#st.bad(
+              this.#st.s.lines + 1,
+              `${b.length - this.#pos} bytes after the ${this.#rangesDeclared} ranges`,
+            );
             this.#pos = b.length;
           }
           return;
@@ -447,7 +450,9 @@ class ByteReader {
     while (left > 0) {
       const r = await this.#it.next();
       if (r.done) {
-        if (n !== undefined) throw new TorrentError("BLOCKLIST_FORMAT", `zip: the entry is truncated (${left} bytes missing)`);
+        if (n !== undefined) {
+          throw new TorrentError("BLOCKLIST_FORMAT", `zip: the entry is truncated (${left} bytes missing)`);
+        }
         return;
       }
       if (r.value.length <= left) {
@@ -605,7 +610,10 @@ async function* unzip(reader: ByteReader): AsyncGenerator<Uint8Array> {
       return;
     }
     if (method !== 8) {
-      throw new TorrentError("BLOCKLIST_FORMAT", `zip: compression method ${method} is not supported (stored, deflate)`);
+      throw new TorrentError(
+        "BLOCKLIST_FORMAT",
+        `zip: compression method ${method} is not supported (stored, deflate)`,
+      );
     }
     yield* inflate(reader.take(csize), "deflate-raw", "zip", (n) => {
       if (n !== usize) {

@@ -197,6 +197,11 @@ const OPS: Record<"or" | "and" | "minus" | "xor", Op> = {
 
 /** `a op b` for both families. @internal */
 export function setOp(a: RangeSet, b: RangeSet, op: keyof typeof OPS): RangeSet {
+  const aEmpty = a.v4.length === 0 && a.v6.length === 0, bEmpty = b.v4.length === 0 && b.v6.length === 0;
+  if (bEmpty && (op === "or" || op === "minus" || op === "xor")) return a;
+  if (aEmpty && (op === "or" || op === "xor")) return b;
+  if ((aEmpty || bEmpty) && op === "and") return EMPTY_SET;
+  if (aEmpty && op === "minus") return EMPTY_SET;
   return {
     v4: Uint32Array.from(combine<number>(a.v4, b.v4, OPS[op], 1)),
     v6: combine<bigint>(a.v6, b.v6, OPS[op], 1n),

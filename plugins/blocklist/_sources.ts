@@ -224,9 +224,13 @@ export async function chunksOf(
       try {
         rs = await src.make();
       } catch (e) {
-        throw new TorrentError("BLOCKLIST_SOURCE", `${src.name}: the stream function failed: ${(e as Error)?.message}`, {
-          cause: e,
-        });
+        throw new TorrentError(
+          "BLOCKLIST_SOURCE",
+          `${src.name}: the stream function failed: ${(e as Error)?.message}`,
+          {
+            cause: e,
+          },
+        );
       }
       if (!(rs instanceof ReadableStream)) {
         throw new TorrentError("BLOCKLIST_SOURCE", `${src.name}: the stream function did not return a ReadableStream`);
