@@ -141,7 +141,7 @@ export function parseLine(s: string, out: RangeCollector): LineKind | "skip" | "
     }
   }
 
-  // eMule .dat: A - B , level , label
+  // eMule .dat: A - B , level , label (when it is not one, the line may still be an address with a comment)
   const comma = s.indexOf(",", a);
   if (comma > a && comma < b) {
     const comma2 = s.indexOf(",", comma + 1);
@@ -150,18 +150,18 @@ export function parseLine(s: string, out: RangeCollector): LineKind | "skip" | "
     while (la < lz && isSpace(s.charCodeAt(la))) la++;
     while (lz > la && isSpace(s.charCodeAt(lz - 1))) lz--;
     let level = 0;
-    if (la === lz || lz - la > 10) return null;
-    for (let i = la; i < lz; i++) {
+    let digits = la < lz && lz - la <= 10;
+    for (let i = la; digits && i < lz; i++) {
       const c = s.charCodeAt(i);
-      if (c < 48 || c > 57) return null;
-      level = level * 10 + (c - 48);
+      if (c < 48 || c > 57) digits = false;
+      else level = level * 10 + (c - 48);
     }
-    if (level > 127) {
-      // Still check the range, so a broken line is reported as such.
-      const probe = new RangeCollector();
-      return rangeAt(s, a, comma, probe) ? "allowed" : null;
+    if (digits) {
+      if (level > 127) {
+        // Still check the range, so a broken line is reported as such.
+        if (rangeAt(s, a, comma, new RangeCollector())) return "allowed";
+      } else if (rangeAt(s, a, comma, out)) return "dat";
     }
-    return rangeAt(s, a, comma, out) ? "dat" : null;
   }
 
   // Inline comments after an address, CIDR or range.

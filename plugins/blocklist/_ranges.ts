@@ -278,6 +278,7 @@ export function v4Text(x: number): string {
 export function v6Text(x: bigint): string {
   const g: number[] = [];
   for (let i = 7; i >= 0; i--) g.push(Number((x >> BigInt(16 * i)) & 0xffffn));
+  if (x >> 32n === 0xffffn) return `::ffff:${v4Text(Number(x & 0xffffffffn))}`; // IPv4-mapped, as ipFilter.export() writes it
   let bestAt = -1, bestLen = 1;
   for (let i = 0; i < 8;) {
     if (g[i] !== 0) {
