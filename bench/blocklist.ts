@@ -14,8 +14,10 @@
  * TorrentXT (child process per runtime, per list): each round opens a fresh
  * isolated session (untimed), then times `await session.use(blocklist({
  * sources: file }))` — reading the file in chunks, parsing, merging, packing
- * and the one `addPacked` call — and separately `parseBlocklist()` alone.
- * RssAnon after the rounds shows the memory the parse held.
+ * and the one `addPacked` call — then `detach()` (which reads the filter
+ * back with `ipFilter.export()` to keep other rules), and separately
+ * `parseBlocklist()` alone. RSS: RssAnon of the process right after the
+ * first load (session, libtorrent's filter and the JS heap included).
  * Anchor: bench/py/blocklist.py — a line-by-line Python loader (ipaddress
  * for CIDR/validation) into lt.ip_filter().add_rule + session.set_ip_filter,
  * same file, same run. Ratio = TorrentXT lines/s ÷ python lines/s (best
@@ -43,7 +45,9 @@ const log = (s: string) => process.stderr.write(s + "\n");
 async function runChild(file: string): Promise<void> {
   const load: number[] = [];
   const parse: number[] = [];
+  const detach: number[] = [];
   let report;
+  let rssLoaded = 0;
   for (let r = 0; r < ROUNDS; r++) {
     const session = await Session.open({ profile: "isolated" });
     try {
@@ -51,6 +55,10 @@ async function runChild(file: string): Promise<void> {
       const bl = await session.use(blocklist({ sources: file }));
       load.push((performance.now() - t0) / 1000);
       report = bl.report;
+      if (r === 0) rssLoaded = rssAnonKib() ?? 0;
+      const t2 = performance.now();
+      await bl.detach();
+      detach.push((performance.now() - t2) / 1000);
     } finally {
       await session.close();
     }
@@ -58,7 +66,9 @@ async function runChild(file: string): Promise<void> {
     await parseBlocklist(createReadStream(file, { highWaterMark: 256 * 1024 }));
     parse.push((performance.now() - t1) / 1000);
     log(
-      `${runtimeName()} round ${r + 1}: load+apply ${load.at(-1)!.toFixed(3)} s, parse ${parse.at(-1)!.toFixed(3)} s`,
+      `${runtimeName()} round ${r + 1}: load+apply ${load.at(-1)!.toFixed(3)} s, parse ${
+        parse.at(-1)!.toFixed(3)
+      } s, detach ${detach.at(-1)!.toFixed(3)} s`,
     );
   }
   const s = report!.sources[0];
@@ -71,8 +81,9 @@ async function runChild(file: string): Promise<void> {
     best_s: Math.min(...load),
     median_s: median(load),
     parse_best_s: Math.min(...parse),
+    detach_best_s: Math.min(...detach),
     lines_per_s: s.lines / Math.min(...load),
-    rss_kib: rssAnonKib(),
+    rss_kib: rssLoaded,
   });
 }
 
@@ -154,6 +165,7 @@ async function main(): Promise<void> {
           fmt((r.lines_per_s as number) / 1e6, 2),
           fmt(r.best_s as number, 3),
           r.parse_best_s === undefined ? "-" : fmt(r.parse_best_s as number, 3),
+          r.detach_best_s === undefined ? "-" : fmt(r.detach_best_s as number, 3),
           String(r.ranges),
           String(r.malformed),
           fmt((r.rss_kib as number) / 1024, 0),
@@ -165,13 +177,23 @@ async function main(): Promise<void> {
     console.log(
       "\n" +
         table(
-          ["list / side", "Mlines/s", "load+apply s", "parse s", "ranges", "malformed", "RSS MiB", "vs python"],
+          [
+            "list / side",
+            "Mlines/s",
+            "load+apply s",
+            "parse s",
+            "detach s",
+            "ranges",
+            "malformed",
+            "RSS MiB",
+            "vs python",
+          ],
           rows,
         ),
     );
     console.log(
       "\nranges: merged ranges for TorrentXT, add_rule calls for python. " +
-        "load+apply: best of rounds, file → filter in force.",
+        "load+apply: best of rounds, file → filter in force. RSS: after the first load (python: at the end).",
     );
     emit({ lines: LINES, rounds: ROUNDS, results });
   } finally {

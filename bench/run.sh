@@ -7,6 +7,7 @@
 #   bash bench/run.sh events   [--n 2000 --count 1000000 ...]
 #   bash bench/run.sh transfer-webtorrent [...]  # "throughput" tuning vs WebTorrent (and python)
 #   bash bench/run.sh transfer-utp [...]         # uTP, "throughput" tuning vs python-libtorrent's default uTP
+#   bash bench/run.sh blocklist [--lines 1000000 --rounds 3]  # blocklist parse + apply vs python-libtorrent
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -33,6 +34,7 @@ case "${1:-all}" in
     run transfer --anchor webtorrent --tuning throughput "$@" ;;
   transfer-utp) shift; run transfer --transport utp --tuning throughput --size 256MiB "$@" ;;
   events) shift; run events "$@" ;;
+  blocklist) shift; run blocklist "$@" ;;
   all) run transfer && run events ;;
-  *) echo "usage: bash bench/run.sh [all | transfer ARGS… | transfer-webtorrent ARGS… | transfer-utp ARGS… | events ARGS…]" >&2; exit 2 ;;
+  *) echo "usage: bash bench/run.sh [all | transfer ARGS… | transfer-webtorrent ARGS… | transfer-utp ARGS… | events ARGS… | blocklist ARGS…]" >&2; exit 2 ;;
 esac

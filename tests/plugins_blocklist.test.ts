@@ -452,6 +452,8 @@ describe("blocklist: the plugin", () => {
     }
     assert.deepEqual(blocked(s), ["127.0.6.0-127.0.6.255", "127.0.7.1-127.0.7.1"]);
     assert.ok(bl.report.loads >= 2);
+    assert.equal(s.ipFilter.access("8.8.8.8"), "block", "the loopback guard holds over a refresh");
+    assert.equal(s.ipFilter.access("2001:db9::1"), "block");
 
     // The source breaks: the timed refresh reports the error and keeps the ranges.
     routes.set("/l.txt", { status: 500, body: "oops" });
