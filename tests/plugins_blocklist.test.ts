@@ -589,6 +589,9 @@ describe("blocklist: real connections", () => {
       assert.equal(ev.type === "peer_blocked" && ev.reason, "ip_filter");
 
       const seen: TorrentEvent[] = [];
+      // The seeder must be the blocked leecher's only possible source: the allowed peer, once it has
+      // pieces, would otherwise be free to share them with it.
+      allowedPeer.ipFilter.add({ first: "127.0.0.3" });
       const allowedEvents = allowedPeer.events({ types: ["torrent_finished", "peer_connect"] });
       const ta = await allowedPeer.add({ torrent: fx.made.torrent, savePath: dir.join("allowed") });
       ta.connectPeer("127.0.0.2", port);
@@ -597,6 +600,7 @@ describe("blocklist: real connections", () => {
       assert.equal(ta.status().isFinished, true);
       const stb = tb.status();
       assert.equal(stb.totalDownload, 0, "no byte reached the blocked leecher");
+      assert.ok(!seeder.torrents().some((t) => t.peers().some((p) => p.address.startsWith("127.0.0.3:"))));
       assert.equal(stb.progress, 0);
       await allowedEvents.return();
       await seederEvents.return();
