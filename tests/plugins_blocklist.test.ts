@@ -45,6 +45,7 @@ function chunked(bytes: Uint8Array, size: number): ReadableStream<Uint8Array> {
 function u32(n: number): number[] {
   return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
 }
+const ip4 = (n: number) => `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 const ip = (s: string) => s.split(".").reduce((a, o) => a * 256 + Number(o), 0);
 
 /** A .p2b list: v1/v2 records, or v3 with a name table. */
@@ -344,6 +345,40 @@ describe("blocklist: formats", () => {
     }
     const gz = await parseBlocklist(chunked(new Uint8Array(gzipSync(text)), 5));
     assert.deepEqual(gz.toRanges(), ref.toRanges());
+  });
+
+  test("a large list generated on the fly (never held whole) with a 5 MB line in it", opts, async () => {
+    // 400 000 .p2p lines (~17 MB) made chunk by chunk as the parser pulls them, one 5 MB line without a
+    // newline among them: the line is counted once as malformed and dropped as it streams.
+    const N = 400_000;
+    let i = 0, longSent = false;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (i >= N) return c.close();
+        if (i === N / 2 && !longSent) {
+          longSent = true;
+          for (let k = 0; k < 5; k++) c.enqueue(new Uint8Array(1 << 20).fill(0x41));
+          c.enqueue(enc("\n"));
+          return;
+        }
+        const lines: string[] = [];
+        for (const end = Math.min(N, i + 5000); i < end; i++) {
+          // 2 addresses of every 4: nothing merges
+          lines.push(`Org ${i}: x:${ip4(4 * i)}-${ip4(4 * i + 1)}`);
+        }
+        c.enqueue(enc(lines.join("\n") + "\n"));
+      },
+    }, { highWaterMark: 0 });
+    const r = await parseBlocklist(stream);
+    assert.equal(r.stats.entries, N);
+    assert.equal(r.stats.lines, N + 1);
+    assert.equal(r.stats.malformed, 1);
+    assert.equal(r.stats.malformedLines[0].line, N / 2 + 1);
+    assert.ok(r.stats.malformedLines[0].text.startsWith("AAAA"));
+    assert.equal(r.ranges, N);
+    const all = r.toRanges();
+    assert.deepEqual(all[0], { first: "0.0.0.0", last: "0.0.0.1", access: "block" });
+    assert.deepEqual(all[N - 1], { first: ip4(4 * (N - 1)), last: ip4(4 * (N - 1) + 1), access: "block" });
   });
 
   test(
