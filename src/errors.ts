@@ -42,7 +42,11 @@ export type ErrorCode =
   /** A channel item's sequence number is not above the one already held. */
   | "CHANNEL_STALE_SEQUENCE"
   /** A channel item's value is not a BEP 46 `{ ih: <20 bytes> }` dictionary (or a feed entry is malformed). */
-  | "CHANNEL_BAD_VALUE";
+  | "CHANNEL_BAD_VALUE"
+  /** A blocklist source could not be read (file missing or unreadable, fetch failed or non-2xx, stream errored). */
+  | "BLOCKLIST_SOURCE"
+  /** A blocklist source is not a blocklist at all (binary garbage, corrupt compression, no readable line). */
+  | "BLOCKLIST_FORMAT";
 
 /** Native status code → string code, by index (BTX_OK is 0). */
 export const NATIVE_CODES: readonly (ErrorCode | "OK")[] = [
