@@ -233,9 +233,9 @@ describe("fuzz: parsers facing the network and files", () => {
         chunks.push(input.subarray(o, o + len));
         o += len;
       }
-      async function* gen() {
+      const gen = async function* () {
         yield* chunks;
-      }
+      };
       try {
         const parsed = await parseBlocklist(gen());
         ok++;
@@ -406,6 +406,7 @@ describe("fuzz: parsers facing the network and files", () => {
         JSON.stringify(cd),
       );
       assert.ok(!/[<>"'&](?!#\d+;)/.test(escapeHtml(s).replace(/&#\d+;/g, "")), s);
+      // deno-lint-ignore no-control-regex
       assert.ok(!/[\x00-\x1f\x7f]/.test(m3uText(s)));
     }
     counts.formatters = n;
