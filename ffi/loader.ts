@@ -10,6 +10,9 @@ import type { NativeLib } from "./symbols.ts";
 /** The ABI version this TypeScript layer speaks (BTX_ABI_VERSION). */
 export const ABI_VERSION = 1;
 
+/** The package version (deno.json and package.json carry the same; tests/distribution.test.ts checks). */
+export const PACKAGE_VERSION = "0.1.0";
+
 /** Why the library could not be loaded: every path tried, and the cause. */
 export class LibraryLoadError extends Error {
   override name = "LibraryLoadError";
