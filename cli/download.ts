@@ -107,6 +107,8 @@ export async function closeInterrupted(ctx: Context, out: Output, a: Added): Pro
           totalWanted: st.totalWanted,
           progress: st.progress,
           pieces: st.numPieces,
+          pieceCount: st.pieceCount,
+          pieceSize: st.pieceSize,
         });
         out.say(
           `interrupted at ${(st.progress * 100).toFixed(1)}% (${formatBytes(st.totalDone)}); ` +

@@ -80,7 +80,7 @@ export function usage(): string {
   ].join("\n");
 }
 
-function commandHelp(name: string, c: Command): string {
+function commandHelp(c: Command): string {
   return `usage: ${c.usage}\n\n${c.summary}.\n\noptions:\n${optionsHelp(c.specs)}`;
 }
 
@@ -106,7 +106,7 @@ export async function main(args: string[], rt: Runtime = currentRuntime()): Prom
   const [name, ...rest] = args;
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
     const topic = name === "help" ? rest[0] : undefined;
-    if (topic && COMMANDS[topic]) rt.write(commandHelp(topic, COMMANDS[topic]) + "\n");
+    if (topic && COMMANDS[topic]) rt.write(commandHelp(COMMANDS[topic]) + "\n");
     else if (name === undefined) {
       rt.writeErr(usage() + "\n");
       return 2;
@@ -123,7 +123,7 @@ export async function main(args: string[], rt: Runtime = currentRuntime()): Prom
     return 2;
   }
   if (rest.includes("--help") || rest.includes("-h")) {
-    rt.write(commandHelp(name, cmd) + "\n");
+    rt.write(commandHelp(cmd) + "\n");
     return 0;
   }
   let got: CliSignal | undefined;
