@@ -74,6 +74,7 @@ describe("torrentxt CLI", () => {
       const out1 = dir.join("dl1");
       const d1 = await cli(["download", file, "-o", out1, "--peer", peer, "--interval", "0.2"]);
       assert.equal(d1.code, 0, d1.stderr);
+      // deno-lint-ignore no-control-regex
       assert.doesNotMatch(d1.stdout, /\r|\x1b\[/, "no terminal control codes when stdout is not a TTY");
       assert.match(d1.stdout, /^done: content, 370 kB in /m);
       assertSameTree(content, join(out1, "content"));
@@ -304,6 +305,7 @@ describe("torrentxt CLI", () => {
         env: { ...process.env, COLUMNS: "120" },
         timeout: 80_000,
       });
+      // deno-lint-ignore no-control-regex
       assert.match(typescript, /\r\x1b\[K/, "the bar line is redrawn in place");
       assert.match(
         typescript,
