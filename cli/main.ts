@@ -25,7 +25,7 @@
  * @module
  */
 import { TorrentError } from "../mod.ts";
-import { PACKAGE_VERSION } from "../ffi/loader.ts";
+import { loadNative, PACKAGE_VERSION } from "../ffi/loader.ts";
 import { optionsHelp, type OptionSpec, type Parsed, UsageError } from "./_args.ts";
 import { type Context, EngineError } from "./_common.ts";
 import { FetchError } from "./_input.ts";
@@ -114,7 +114,13 @@ export async function main(args: string[], rt: Runtime = currentRuntime()): Prom
     return 0;
   }
   if (name === "--version" || name === "-V" || name === "version") {
-    rt.write(`torrentxt ${PACKAGE_VERSION}\n`);
+    rt.write(`torrentxt ${PACKAGE_VERSION} (${rt.name})\n`);
+    try {
+      rt.write(`native library: ${(await loadNative()).path}\n`);
+    } catch (e) {
+      rt.write(`native library: not loaded: ${(e as Error).message}\n`);
+      return 1;
+    }
     return 0;
   }
   const cmd = COMMANDS[name];
