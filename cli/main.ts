@@ -31,6 +31,7 @@ import { type Context, EngineError } from "./_common.ts";
 import { FetchError } from "./_input.ts";
 import { Output } from "./_output.ts";
 import { type CliSignal, currentRuntime, type Runtime } from "./_runtime.ts";
+export type { CliSignal, Runtime } from "./_runtime.ts";
 import { create, CREATE_SPECS, CREATE_USAGE } from "./create.ts";
 import { download, DOWNLOAD_SPECS, DOWNLOAD_USAGE } from "./download.ts";
 import { info, INFO_SPECS, INFO_USAGE } from "./info.ts";
