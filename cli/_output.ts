@@ -21,6 +21,18 @@ export function formatBytes(n: number): string {
   return `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)} ${units[u]}`;
 }
 
+/** A power-of-two size such as a piece size: 16 KiB, 4 MiB. */
+export function formatBinary(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let v = n / 1024, u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${Number.isInteger(v) ? v : v.toFixed(1)} ${units[u]}`;
+}
+
 /** Human-readable rate: 1.5 MB/s. */
 export function formatRate(n: number): string {
   return `${formatBytes(Math.round(n))}/s`;

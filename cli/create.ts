@@ -9,7 +9,7 @@ import { basename, resolve } from "node:path";
 import { bdecode, type BDecoded, createTorrent } from "../mod.ts";
 import { type OptionSpec, parseArgs, parseBytes, UsageError } from "./_args.ts";
 import { type Context, OUTPUT_SPECS, writeAtomic } from "./_common.ts";
-import { formatBytes } from "./_output.ts";
+import { formatBinary, formatBytes } from "./_output.ts";
 
 /** Options of `create`. */
 export const CREATE_SPECS: Record<string, OptionSpec> = {
@@ -68,7 +68,7 @@ export async function create(ctx: Context, argv: string[]): Promise<number> {
   });
   out.say(
     [
-      `created ${file} (${formatBytes(made.torrent.length)}, pieces of ${formatBytes(pieceSize)})`,
+      `created ${file} (${formatBytes(made.torrent.length)}, pieces of ${formatBinary(pieceSize)})`,
       made.infoHash.v1 ? `info-hash v1: ${made.infoHash.v1}` : "",
       made.infoHash.v2 ? `info-hash v2: ${made.infoHash.v2}` : "",
       `magnet: ${made.magnet}`,

@@ -24,7 +24,7 @@ import {
   writeAtomic,
 } from "./_common.ts";
 import { resolveInput } from "./_input.ts";
-import { formatBytes, type Output, progressOf } from "./_output.ts";
+import { formatBinary, formatBytes, type Output, progressOf } from "./_output.ts";
 
 /** Options of `download`. */
 export const DOWNLOAD_SPECS: Record<string, OptionSpec> = {
@@ -181,7 +181,11 @@ export async function download(ctx: Context, argv: string[]): Promise<number> {
         pieceCount: st.pieceCount,
         pieceSize: st.pieceSize,
       });
-      out.say(`metadata: ${st.name}, ${formatBytes(st.totalSize)} in ${st.pieceCount} pieces`);
+      out.say(
+        `metadata: ${st.name}, ${formatBytes(st.totalSize)} in ${st.pieceCount} pieces of ${
+          formatBinary(st.pieceSize)
+        }`,
+      );
     });
     const outcome = await reportUntil(
       out,

@@ -13,7 +13,7 @@ import { bdecode, type BDecoded, Session } from "../mod.ts";
 import { type OptionSpec, parseArgs, UsageError } from "./_args.ts";
 import { type Context, magnetOf, OUTPUT_SPECS } from "./_common.ts";
 import { resolveInput } from "./_input.ts";
-import { formatBytes } from "./_output.ts";
+import { formatBinary, formatBytes } from "./_output.ts";
 
 /** Options of `info`. */
 export const INFO_SPECS: Record<string, OptionSpec> = { ...OUTPUT_SPECS };
@@ -77,7 +77,7 @@ export async function info(ctx: Context, argv: string[]): Promise<number> {
       lines.push(
         `version:     ${version}`,
         `size:        ${formatBytes(st.totalSize)} (${st.totalSize} bytes)`,
-        `pieces:      ${st.pieceCount} × ${formatBytes(st.pieceSize)}`,
+        `pieces:      ${st.pieceCount} × ${formatBinary(st.pieceSize)}`,
       );
     } else {
       lines.push("metadata:    not in a magnet link; fetched from peers when downloading");

@@ -131,7 +131,7 @@ describe("distribution", () => {
     {
       timeout: 120_000,
     },
-    async () => {
+    () => {
       ensureBundle();
       using dir = new TempDir("torrentxt-dist-");
       const packed = JSON.parse(
