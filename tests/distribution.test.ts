@@ -126,6 +126,23 @@ describe("distribution", () => {
     }
   });
 
+  test("deno publish --dry-run is clean (offline) and deno doc --lint reports nothing", { timeout: 120_000 }, () => {
+    const env = { ...process.env, NO_COLOR: "1" };
+    const pub = spawnSync(DENO, ["publish", "--dry-run", "--allow-dirty"], { cwd: ROOT, env, encoding: "utf8" });
+    const out = pub.stdout + pub.stderr;
+    assert.equal(pub.status, 0, out);
+    assert.match(out, /Success Dry run complete/);
+    assert.doesNotMatch(out, /^\s*(warning|error)(\[|:)/im, out);
+    for (const f of ["mod.ts", "cli/main.ts", "plugins/http/mod.ts", "ffi/loader.ts"]) {
+      assert.ok(out.includes(`/${f} (`), `${f} is published`);
+    }
+    assert.ok(!/\/(tests|native|bench|examples|dist)\//.test(out), "no tests, native sources, benchmarks or bundles");
+    const mods = ["mod.ts", "cli/main.ts", ...readdirSync(join(ROOT, "plugins")).map((p) => `plugins/${p}/mod.ts`)];
+    const doc = spawnSync(DENO, ["doc", "--lint", ...mods], { cwd: ROOT, env, encoding: "utf8" });
+    assert.equal(doc.status, 0, doc.stdout + doc.stderr);
+    assert.doesNotMatch(doc.stdout + doc.stderr, /^\s*(warning|error)(\[|:)/im);
+  });
+
   test(
     "npm pack, then bun add of the tarball into a fresh Bun project (offline) that imports it and transfers over loopback",
     {
