@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
-import { type Session, type Torrent, TorrentError } from "../mod.ts";
+import { bdecode, type Session, type Torrent, TorrentError } from "../mod.ts";
 import { type OptionSpec, parseArgs, type Parsed, UsageError } from "./_args.ts";
 import {
   type Context,
@@ -23,7 +23,7 @@ import {
   watchTorrent,
   writeAtomic,
 } from "./_common.ts";
-import { resolveInput } from "./_input.ts";
+import { resolveInput, type Source } from "./_input.ts";
 import { formatBinary, formatBytes, type Output, progressOf } from "./_output.ts";
 
 /** Options of `download`. */
@@ -69,7 +69,7 @@ export async function addForTransfer(session: Session, p: Parsed, out: Output, d
   }
   torrent ??= await session.add({ ...src.add, savePath: dir, sequential });
   for (const ep of peers) torrent.connectPeer(ep.host, ep.port);
-  if (!p.flags.has("public") && peers.length === 0 && !p.lists.get("dht-node")?.length) {
+  if (!p.flags.has("public") && peers.length === 0 && !p.lists.get("dht-node")?.length && !namesPeers(src)) {
     out.warn(
       "isolated profile and no --peer or --dht-node: peers can only come from trackers on this machine " +
         "or peers that connect to us (add --public to use the internet)",
@@ -85,6 +85,18 @@ export async function addForTransfer(session: Session, p: Parsed, out: Output, d
   });
   out.say(`${resumed ? "resuming" : "downloading"} ${st.name || hashKey(torrent.infoHash)} into ${dir}`);
   return { session, torrent, dir, resumed };
+}
+
+/** True when the input itself says where peers are: a magnet's x.pe or tr, a .torrent's announce URLs. */
+function namesPeers(src: Source): boolean {
+  if (src.add.magnet) return /[?&](x\.pe|tr)(\.\d+)?=/.test(src.add.magnet);
+  if (!src.torrent) return false;
+  try {
+    const d = bdecode(src.torrent) as Record<string, unknown>;
+    return d.announce !== undefined || d["announce-list"] !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 /**
