@@ -7,15 +7,18 @@
  * @module
  */
 import { type NativeLib, type NativeSymbols, symbols } from "./symbols.ts";
+import { bunWaiterUrl } from "./_bun_waiter.ts";
 
-// Imported with a computed specifier so Deno's type checker never resolves
-// "bun:ffi"; this module only ever loads under Bun.
+// Taken with process.getBuiltinModule (no import statement) so Deno's type
+// checker and `deno publish` never resolve "bun:ffi", and `bun build
+// --compile` needs nothing extra; this module only ever loads under Bun.
 interface BunFfi {
   dlopen(path: string, defs: Record<string, { args: string[]; returns: string }>): {
     symbols: Record<string, (...args: unknown[]) => number>;
   };
 }
-const ffi: BunFfi = await import(["bun", "ffi"].join(":"));
+const ffi = (globalThis as unknown as { process: { getBuiltinModule(id: string): unknown } }).process
+  .getBuiltinModule("bun:ffi") as BunFfi;
 
 const TYPE: Record<string, string> = { u32: "u32", i32: "i32", buffer: "ptr", f64: "f64" };
 
@@ -52,7 +55,7 @@ export function open(path: string): NativeLib {
     path,
     symbols: native,
     waitLoop(session, onReady) {
-      const worker = new Worker(new URL("./_bun_waiter.ts", import.meta.url).href);
+      const worker = new Worker(bunWaiterUrl());
       let stopped = false;
       worker.onmessage = (e: MessageEvent) => {
         if (stopped) return;

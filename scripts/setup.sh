@@ -29,6 +29,12 @@ if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/
       say "chromium could not be installed: the browser test will be skipped"
   fi
 fi
+# patchelf: scripts/bundle.sh sets RUNPATH $ORIGIN in the native bundle (tests/distribution.test.ts builds one).
+if ! command -v patchelf >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  say "installing patchelf (apt) for the native bundle"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq patchelf >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq patchelf >/dev/null; }
+fi
 for tool in cmake g++ npm; do
   command -v "$tool" >/dev/null || { echo "setup: '$tool' is required but not installed" >&2; exit 1; }
 done
