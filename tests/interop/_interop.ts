@@ -362,30 +362,61 @@ export function wireSettings(transport: "tcp" | "utp", encryption: "rc4" | "plai
   return { ...pe, ...tp };
 }
 
-/** An isolated session whose connections all use `transport` and `encryption`. */
-export function openPinned(transport: "tcp" | "utp", encryption: "rc4" | "plaintext"): Promise<Session> {
-  return openIsolated({ settings: wireSettings(transport, encryption) });
+/**
+ * An isolated session whose connections all use `transport` and
+ * `encryption`, listening on `host` (a 127.0.0.0/8 address) and dialling
+ * from it (`outgoing_interfaces`), so that a peer can tell sessions apart
+ * by address.
+ */
+export function openPinned(
+  transport: "tcp" | "utp",
+  encryption: "rc4" | "plaintext",
+  host = "127.0.0.1",
+): Promise<Session> {
+  return openIsolated({
+    listen: `${host}:0`,
+    settings: { ...wireSettings(transport, encryption), outgoing_interfaces: host },
+  });
 }
 
 /**
  * Waits until `t` (in `session`) has every piece, then closes the session
- * (joining its disk threads: every byte is on disk after it). Peer and
- * torrent errors end the wait with their message. Returns what the
- * connections looked like while the download ran (seen on peer events).
+ * (joining its disk threads: every byte is on disk after it). Torrent and
+ * file errors end the wait with their message. When the first piece passes
+ * its hash check, the connection that brought it is live: its flags are
+ * checked against the transport and encryption the session was pinned to
+ * (a second proof beside the pinning itself).
  */
-export async function downloadAndClose(session: Session, t: Torrent): Promise<void> {
+export async function downloadAndClose(
+  session: Session,
+  t: Torrent,
+  expect: { transport: "tcp" | "utp"; encryption: "rc4" | "plaintext" },
+): Promise<void> {
   const events = session.events();
+  let sampled = false;
   try {
     if (!t.status().isFinished) {
       await waitFor(events, (ev) => {
         if (ev.torrent !== t) return false;
         if (ev.type === "torrent_error" || ev.type === "file_error") throw new Error(`${ev.type}: ${ev.message}`);
+        if (ev.type === "piece_finished" && !sampled) {
+          const peers = t.peers().filter((p) => p.connectionType === "bittorrent" && !p.flags.connecting);
+          if (peers.length > 0) {
+            sampled = true;
+            for (const p of peers) {
+              assert.equal(p.flags.utp, expect.transport === "utp", `${p.address} (${p.client}): uTP flag`);
+              assert.equal(p.flags.rc4, expect.encryption === "rc4", `${p.address} (${p.client}): RC4 flag`);
+              assert.equal(p.flags.encrypted, expect.encryption === "rc4", `${p.address}: encrypted handshake`);
+            }
+          }
+        }
         return ev.type === "torrent_finished" || (ev.type === "state_changed" && ev.state === "seeding");
       }, "torrent_finished");
     }
     const st = t.status();
     assert.equal(st.progress, 1, "the download is complete");
     assert.ok(st.totalDownload > 0, "payload came from the peer");
+    assert.ok(sampled, "a connection was seen while pieces arrived");
   } finally {
     await events.return();
   }

@@ -107,7 +107,7 @@ describe("interop: WebTorrent", { skip }, () => {
     const s = await openPinned("tcp", "plaintext");
     const t = await s.add({ torrent: readFileSync(torrentFile), savePath: out });
     assert.equal(t.infoHash.v1, wt.infoHash, "the same info-hash on both sides");
-    await downloadAndClose(s, t);
+    await downloadAndClose(s, t, { transport: "tcp", encryption: "plaintext" });
     assertSameBytes(src, join(out, "wt-made"), "we (from WebTorrent)");
     assertWires(wt.proc, "tcpIncoming", "WebTorrent saw one incoming TCP connection");
     matrix.add({ direction: "peer→us", transport: "tcp", encryption: "plaintext", madeBy: "webtorrent", discovery: "tracker" });
@@ -135,7 +135,7 @@ describe("interop: WebTorrent", { skip }, () => {
     const s = await openPinned("utp", "rc4");
     const t = await s.add({ torrent: readFileSync(torrentFile), savePath: out });
     t.connectPeer("127.0.0.1", wt.port);
-    await downloadAndClose(s, t);
+    await downloadAndClose(s, t, { transport: "utp", encryption: "rc4" });
     assertSameBytes(src, join(out, "wt-made-utp"), "we (from WebTorrent)");
     assertWires(wt.proc, "utpIncoming", "WebTorrent saw one incoming uTP connection");
     matrix.add({ direction: "peer→us", transport: "utp", encryption: "rc4", madeBy: "webtorrent", discovery: "direct" });
