@@ -154,7 +154,19 @@ export class Matrix {
 }
 
 // ---------------------------------------------------------------------------
-// Child processes
+// Child processes and sessions, and their clean-up
+
+const live = { procs: new Set<Proc>(), sessions: new Set<Session>() };
+
+/**
+ * Stops every child process and closes every session this file started that
+ * is still running. Waits that depend on them then end with an error, so a
+ * case that hung (and whose test timed out) settles: call it in after().
+ */
+export async function stopAll(): Promise<void> {
+  await Promise.allSettled([...live.procs].map((p) => p.stop()));
+  await Promise.allSettled([...live.sessions].map((s) => s.close()));
+}
 
 /** A child process whose stdout is read as lines; killed on dispose. */
 export class Proc implements AsyncDisposable {
@@ -178,13 +190,16 @@ export class Proc implements AsyncDisposable {
     this.child.stderr!.on("data", (b: Uint8Array) => {
       this.#stderr = (this.#stderr + new TextDecoder().decode(b)).slice(-4000);
     });
+    live.procs.add(this);
     this.#exited = new Promise((resolve) => {
       this.child.once("exit", (code) => {
+        live.procs.delete(this);
         this.exitCode = code;
         this.#wake();
         resolve(code);
       });
       this.child.once("error", (e) => {
+        live.procs.delete(this);
         this.#stderr += `\nspawn failed: ${e.message}`;
         this.exitCode = -1;
         this.#wake();
@@ -368,15 +383,17 @@ export function wireSettings(transport: "tcp" | "utp", encryption: "rc4" | "plai
  * from it (`outgoing_interfaces`), so that a peer can tell sessions apart
  * by address.
  */
-export function openPinned(
+export async function openPinned(
   transport: "tcp" | "utp",
   encryption: "rc4" | "plaintext",
   host = "127.0.0.1",
 ): Promise<Session> {
-  return openIsolated({
+  const s = await openIsolated({
     listen: `${host}:0`,
     settings: { ...wireSettings(transport, encryption), outgoing_interfaces: host },
   });
+  live.sessions.add(s);
+  return s;
 }
 
 /**

@@ -32,6 +32,7 @@ import {
   PIECE_SIZE,
   requirePeer,
   skipUnlessPresent,
+  stopAll,
   subdir,
   writeContent,
 } from "./_interop.ts";
@@ -153,7 +154,7 @@ const ALL_CASES: [name: string, run: CaseFn][] = [
   ],
 ];
 
-const CASES = process.env.ONLY ? ALL_CASES.filter((_, i) => process.env.ONLY!.split(",").includes(String(i))) : ALL_CASES;
+const CASES = process.env.TORRENTXT_INTEROP_ONLY ? ALL_CASES.filter((_, i) => process.env.TORRENTXT_INTEROP_ONLY!.split(",").includes(String(i))) : ALL_CASES;
 describe("interop: Transmission", { skip }, () => {
   let shared: Shared | undefined;
   const results = new Map<string, Promise<Omit<Case, "peer">>>();
@@ -172,6 +173,7 @@ describe("interop: Transmission", { skip }, () => {
   });
 
   after(async () => {
+    await stopAll(); // ends what a timed-out case still waits on
     await Promise.allSettled(results.values());
     if (shared) {
       await shared.tr.proc.stop();

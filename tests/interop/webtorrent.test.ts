@@ -22,6 +22,7 @@ import {
   Proc,
   requirePeer,
   skipUnlessPresent,
+  stopAll,
   subdir,
   writeContent,
 } from "./_interop.ts";
@@ -81,7 +82,10 @@ function assertWires(proc: Proc, type: string, what: string): void {
 }
 
 describe("interop: WebTorrent", { skip }, () => {
-  after(() => console.log(matrix.summary(version)));
+  after(async () => {
+    await stopAll();
+    console.log(matrix.summary(version));
+  });
 
   test("WebTorrent seeds a torrent it made (create-torrent); we find it through bittorrent-tracker and download over TCP, plaintext", {
     timeout: INTEROP_TIMEOUT,
@@ -141,14 +145,14 @@ describe("interop: WebTorrent", { skip }, () => {
     matrix.add({ direction: "peer→us", transport: "utp", encryption: "rc4", madeBy: "webtorrent", discovery: "direct" });
   });
 
-  test("we seed a v1 torrent we made; WebTorrent finds us through bittorrent-tracker and downloads over TCP, RC4-encrypted", {
+  test("we seed a v1 torrent we made; WebTorrent finds us through bittorrent-tracker (UDP announces) and downloads over TCP, RC4-encrypted", {
     timeout: INTEROP_TIMEOUT,
   }, async () => {
     requirePeer(PEER, lack);
     using dir = new TempDir("torrentxt-interop-");
     await using tracker = await IndependentTracker.start();
     const src = writeContent(dir.join("seed"), "ours-v1");
-    const made = await createTorrent({ path: src, version: "v1", pieceSize: PIECE_SIZE, trackers: [tracker.httpUrl] });
+    const made = await createTorrent({ path: src, version: "v1", pieceSize: PIECE_SIZE, trackers: [tracker.udpUrl] });
     const torrentFile = dir.join("ours.torrent");
     writeFileSync(torrentFile, made.torrent);
 
@@ -164,7 +168,7 @@ describe("interop: WebTorrent", { skip }, () => {
       secure: 2, // RC4 only on WebTorrent's side too
       torrentFile,
       savePath: out,
-      announce: [tracker.httpUrl],
+      announce: [tracker.udpUrl],
     });
     await using _wt = wt.proc;
     const done = await wt.proc.event<{ infoHash: string }>("done");
