@@ -225,7 +225,9 @@ export class Proc implements AsyncDisposable {
   async line(pred: (l: string) => boolean, what: string, since = 0): Promise<string> {
     for (let i = since;;) {
       for (; i < this.lines.length; i++) if (pred(this.lines[i])) return this.lines[i];
-      if (this.exitCode !== undefined) throw new Error(`${this.name} exited (${this.exitCode}) before ${what}\n${this.tail()}`);
+      if (this.exitCode !== undefined) {
+        throw new Error(`${this.name} exited (${this.exitCode}) before ${what}\n${this.tail()}`);
+      }
       await new Promise<void>((resolve) => {
         const w = () => {
           this.#waiters.delete(w);
@@ -238,13 +240,17 @@ export class Proc implements AsyncDisposable {
 
   /** The first JSON line whose `event` is `event` (from line index `since`). */
   async event<T = Record<string, unknown>>(event: string, since = 0): Promise<T> {
-    const l = await this.line((l) => {
-      try {
-        return JSON.parse(l).event === event;
-      } catch {
-        return false;
-      }
-    }, `the "${event}" line`, since);
+    const l = await this.line(
+      (l) => {
+        try {
+          return JSON.parse(l).event === event;
+        } catch {
+          return false;
+        }
+      },
+      `the "${event}" line`,
+      since,
+    );
     return JSON.parse(l) as T;
   }
 
@@ -295,7 +301,12 @@ export function versionOf(cmd: string, args: string[], re: RegExp): string {
  */
 export async function until<T>(fn: () => Promise<T | undefined> | T | undefined, what: string): Promise<T> {
   for (;;) {
-    const v = await fn();
+    let v: T | undefined;
+    try {
+      v = await fn();
+    } catch (e) {
+      throw new Error(`while waiting for ${what}: ${(e as Error).message}`, { cause: e });
+    }
     if (v !== undefined) return v;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -337,14 +348,18 @@ export class IndependentTracker implements AsyncDisposable {
 
   /** The first announce (recorded at stdout line >= `since`) matching `pred`. */
   async announce(pred: (e: TrackerEvent) => boolean, what: string, since = 0): Promise<TrackerEvent> {
-    const l = await this.proc.line((l) => {
-      try {
-        const e = JSON.parse(l) as TrackerEvent;
-        return e.event !== ("listening" as string) && pred(e);
-      } catch {
-        return false;
-      }
-    }, what, since);
+    const l = await this.proc.line(
+      (l) => {
+        try {
+          const e = JSON.parse(l) as TrackerEvent;
+          return e.event !== ("listening" as string) && pred(e);
+        } catch {
+          return false;
+        }
+      },
+      what,
+      since,
+    );
     return JSON.parse(l) as TrackerEvent;
   }
 

@@ -6,7 +6,15 @@ import { Buffer } from "node:buffer";
 import { freePort, Proc, until, versionOf } from "./_interop.ts";
 
 /** Transmission's torrent status codes (RPC `status`). */
-export const TR_STATUS = { stopped: 0, checkWait: 1, checking: 2, downloadWait: 3, downloading: 4, seedWait: 5, seeding: 6 };
+export const TR_STATUS = {
+  stopped: 0,
+  checkWait: 1,
+  checking: 2,
+  downloadWait: 3,
+  downloading: 4,
+  seedWait: 5,
+  seeding: 6,
+};
 
 export interface TrTorrent {
   id: number;
@@ -20,7 +28,17 @@ export interface TrTorrent {
   peers: { address: string; port: number; isEncrypted: boolean; isUTP: boolean; isIncoming: boolean }[];
 }
 
-const FIELDS = ["id", "hashString", "status", "percentDone", "error", "errorString", "haveValid", "downloadDir", "peers"];
+const FIELDS = [
+  "id",
+  "hashString",
+  "status",
+  "percentDone",
+  "error",
+  "errorString",
+  "haveValid",
+  "downloadDir",
+  "peers",
+];
 
 export function transmissionVersion(): string {
   return versionOf("transmission-daemon", ["--version"], /transmission-daemon\s+(\S+)/);

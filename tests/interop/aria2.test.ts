@@ -40,6 +40,7 @@ const PEER = "aria2";
 const lack = missing(["aria2c", "node"], [join(NODE_DIR, "node_modules/bittorrent-tracker/package.json")]);
 const skip = skipUnlessPresent(PEER, lack);
 const matrix = new Matrix(PEER);
+if (skip) console.log(`interop matrix: ${PEER} — 0 cases ran: skipped, ${skip}`);
 
 /**
  * aria2c kept on loopback: every socket bound to 127.0.0.1 (--interface),
@@ -145,7 +146,13 @@ const ALL_CASES: [name: string, run: CaseFn][] = [
       const t = await s.add({ torrent: c.made.torrent, savePath: out });
       await downloadAndClose(s, t, { transport: "tcp", encryption: "plaintext" });
       assertSameBytes(c.src, join(out, "a2-seed-http"), "we (from aria2)");
-      return { direction: "peer→us", transport: "tcp", encryption: "plaintext", madeBy: "torrentxt", discovery: "tracker" };
+      return {
+        direction: "peer→us",
+        transport: "tcp",
+        encryption: "plaintext",
+        madeBy: "torrentxt",
+        discovery: "tracker",
+      };
     },
   ],
   [
@@ -165,7 +172,13 @@ const ALL_CASES: [name: string, run: CaseFn][] = [
       });
       await completed(a2);
       assertSameBytes(c.src, join(out, "ours-magnet"), "aria2 (from us)");
-      return { direction: "us→peer", transport: "tcp", encryption: "plaintext", madeBy: "torrentxt", discovery: "tracker" };
+      return {
+        direction: "us→peer",
+        transport: "tcp",
+        encryption: "plaintext",
+        madeBy: "torrentxt",
+        discovery: "tracker",
+      };
     },
   ],
   [

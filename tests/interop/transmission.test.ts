@@ -36,7 +36,7 @@ import {
   subdir,
   writeContent,
 } from "./_interop.ts";
-import { transmissionCreate, TransmissionDaemon, transmissionVersion, TR_STATUS } from "./_transmission.ts";
+import { TR_STATUS, transmissionCreate, TransmissionDaemon, transmissionVersion } from "./_transmission.ts";
 
 const PEER = "transmission";
 const lack = missing(["transmission-daemon", "transmission-create", "node"], [
@@ -44,6 +44,7 @@ const lack = missing(["transmission-daemon", "transmission-create", "node"], [
 ]);
 const skip = skipUnlessPresent(PEER, lack);
 const matrix = new Matrix(PEER);
+if (skip) console.log(`interop matrix: ${PEER} — 0 cases ran: skipped, ${skip}`);
 
 interface Shared {
   dir: TempDir;
@@ -73,7 +74,13 @@ const ALL_CASES: [name: string, run: CaseFn][] = [
       // Our announce's reply lists Transmission: we dial it (it would not dial us).
       await downloadAndClose(s, t, { transport: "tcp", encryption: "plaintext" });
       assertSameBytes(src, join(out, "tr-made"), "we (from Transmission)");
-      return { direction: "peer→us", transport: "tcp", encryption: "plaintext", madeBy: "transmission", discovery: "tracker" };
+      return {
+        direction: "peer→us",
+        transport: "tcp",
+        encryption: "plaintext",
+        madeBy: "transmission",
+        discovery: "tracker",
+      };
     },
   ],
   [
@@ -119,7 +126,12 @@ const ALL_CASES: [name: string, run: CaseFn][] = [
     async (x, dir) => {
       const { tracker, tr } = x;
       const src = writeContent(join(dir, "seed"), "ours-v1");
-      const made = await createTorrent({ path: src, version: "v1", pieceSize: PIECE_SIZE, trackers: [tracker.httpUrl] });
+      const made = await createTorrent({
+        path: src,
+        version: "v1",
+        pieceSize: PIECE_SIZE,
+        trackers: [tracker.httpUrl],
+      });
       // Transmission first, so that our announce's reply lists it.
       const out = join(dir, "theirs");
       const id = await tr.add(made.torrent, out);
@@ -149,12 +161,20 @@ const ALL_CASES: [name: string, run: CaseFn][] = [
       await tr.waitTorrent(id, (t) => t.percentDone === 1, "Transmission's download");
       await tr.stopTorrent(id);
       assertSameBytes(src, join(out, "ours-utp"), "Transmission (from us)");
-      return { direction: "us→peer", transport: "utp", encryption: "plaintext", madeBy: "torrentxt", discovery: "direct" };
+      return {
+        direction: "us→peer",
+        transport: "utp",
+        encryption: "plaintext",
+        madeBy: "torrentxt",
+        discovery: "direct",
+      };
     },
   ],
 ];
 
-const CASES = process.env.TORRENTXT_INTEROP_ONLY ? ALL_CASES.filter((_, i) => process.env.TORRENTXT_INTEROP_ONLY!.split(",").includes(String(i))) : ALL_CASES;
+const CASES = process.env.TORRENTXT_INTEROP_ONLY
+  ? ALL_CASES.filter((_, i) => process.env.TORRENTXT_INTEROP_ONLY!.split(",").includes(String(i)))
+  : ALL_CASES;
 describe("interop: Transmission", { skip }, () => {
   let shared: Shared | undefined;
   const results = new Map<string, Promise<Omit<Case, "peer">>>();

@@ -35,6 +35,7 @@ const lack = missing(["node"], [
 ]);
 const skip = skipUnlessPresent(PEER, lack);
 const matrix = new Matrix(PEER);
+if (skip) console.log(`interop matrix: ${PEER} — 0 cases ran: skipped, ${skip}`);
 let version = "?";
 
 interface WtOptions {
@@ -87,35 +88,45 @@ describe("interop: WebTorrent", { skip }, () => {
     console.log(matrix.summary(version));
   });
 
-  test("WebTorrent seeds a torrent it made (create-torrent); we find it through bittorrent-tracker and download over TCP, plaintext", {
-    timeout: INTEROP_TIMEOUT,
-  }, async () => {
-    requirePeer(PEER, lack);
-    using dir = new TempDir("torrentxt-interop-");
-    await using tracker = await IndependentTracker.start();
-    const src = writeContent(dir.path, "wt-made");
-    const torrentFile = dir.join("wt-made.torrent");
-    const wt = await startWebTorrent({
-      mode: "seed",
-      utp: false,
-      secure: 0,
-      create: src,
-      torrentOut: torrentFile,
-      announce: [tracker.httpUrl],
-      pieceLength: PIECE_SIZE,
-    });
-    await using _wt = wt.proc;
-    await tracker.announceFrom(wt.port, wt.infoHash!, "start");
+  test(
+    "WebTorrent seeds a torrent it made (create-torrent); we find it through bittorrent-tracker and download over TCP, plaintext",
+    {
+      timeout: INTEROP_TIMEOUT,
+    },
+    async () => {
+      requirePeer(PEER, lack);
+      using dir = new TempDir("torrentxt-interop-");
+      await using tracker = await IndependentTracker.start();
+      const src = writeContent(dir.path, "wt-made");
+      const torrentFile = dir.join("wt-made.torrent");
+      const wt = await startWebTorrent({
+        mode: "seed",
+        utp: false,
+        secure: 0,
+        create: src,
+        torrentOut: torrentFile,
+        announce: [tracker.httpUrl],
+        pieceLength: PIECE_SIZE,
+      });
+      await using _wt = wt.proc;
+      await tracker.announceFrom(wt.port, wt.infoHash!, "start");
 
-    const out = subdir(dir, "ours");
-    const s = await openPinned("tcp", "plaintext");
-    const t = await s.add({ torrent: readFileSync(torrentFile), savePath: out });
-    assert.equal(t.infoHash.v1, wt.infoHash, "the same info-hash on both sides");
-    await downloadAndClose(s, t, { transport: "tcp", encryption: "plaintext" });
-    assertSameBytes(src, join(out, "wt-made"), "we (from WebTorrent)");
-    assertWires(wt.proc, "tcpIncoming", "WebTorrent saw one incoming TCP connection");
-    matrix.add({ direction: "peer→us", transport: "tcp", encryption: "plaintext", madeBy: "webtorrent", discovery: "tracker" });
-  });
+      const out = subdir(dir, "ours");
+      const s = await openPinned("tcp", "plaintext");
+      const t = await s.add({ torrent: readFileSync(torrentFile), savePath: out });
+      assert.equal(t.infoHash.v1, wt.infoHash, "the same info-hash on both sides");
+      await downloadAndClose(s, t, { transport: "tcp", encryption: "plaintext" });
+      assertSameBytes(src, join(out, "wt-made"), "we (from WebTorrent)");
+      assertWires(wt.proc, "tcpIncoming", "WebTorrent saw one incoming TCP connection");
+      matrix.add({
+        direction: "peer→us",
+        transport: "tcp",
+        encryption: "plaintext",
+        madeBy: "webtorrent",
+        discovery: "tracker",
+      });
+    },
+  );
 
   test("WebTorrent seeds a torrent it made; we connect to it by address over uTP, RC4-encrypted (MSE), and download", {
     timeout: INTEROP_TIMEOUT,
@@ -142,41 +153,57 @@ describe("interop: WebTorrent", { skip }, () => {
     await downloadAndClose(s, t, { transport: "utp", encryption: "rc4" });
     assertSameBytes(src, join(out, "wt-made-utp"), "we (from WebTorrent)");
     assertWires(wt.proc, "utpIncoming", "WebTorrent saw one incoming uTP connection");
-    matrix.add({ direction: "peer→us", transport: "utp", encryption: "rc4", madeBy: "webtorrent", discovery: "direct" });
-  });
-
-  test("we seed a v1 torrent we made; WebTorrent finds us through bittorrent-tracker (UDP announces) and downloads over TCP, RC4-encrypted", {
-    timeout: INTEROP_TIMEOUT,
-  }, async () => {
-    requirePeer(PEER, lack);
-    using dir = new TempDir("torrentxt-interop-");
-    await using tracker = await IndependentTracker.start();
-    const src = writeContent(dir.join("seed"), "ours-v1");
-    const made = await createTorrent({ path: src, version: "v1", pieceSize: PIECE_SIZE, trackers: [tracker.udpUrl] });
-    const torrentFile = dir.join("ours.torrent");
-    writeFileSync(torrentFile, made.torrent);
-
-    await using s = await openPinned("tcp", "rc4");
-    const seed = await addSeed(s, { dataDir: src, savePath: dir.join("seed"), name: "ours-v1", made });
-    await tracker.announceFrom(s.listenPort, made.infoHash.v1!, "start");
-    assert.equal(seed.status().isSeeding, true);
-
-    const out = subdir(dir, "theirs");
-    const wt = await startWebTorrent({
-      mode: "download",
-      utp: false,
-      secure: 2, // RC4 only on WebTorrent's side too
-      torrentFile,
-      savePath: out,
-      announce: [tracker.udpUrl],
+    matrix.add({
+      direction: "peer→us",
+      transport: "utp",
+      encryption: "rc4",
+      madeBy: "webtorrent",
+      discovery: "direct",
     });
-    await using _wt = wt.proc;
-    const done = await wt.proc.event<{ infoHash: string }>("done");
-    assert.equal(done.infoHash, made.infoHash.v1);
-    assertSameBytes(src, join(out, "ours-v1"), "WebTorrent (from us)");
-    assertWires(wt.proc, "tcpOutgoing", "WebTorrent connected to us over TCP");
-    matrix.add({ direction: "us→peer", transport: "tcp", encryption: "rc4", madeBy: "torrentxt", discovery: "tracker" });
   });
+
+  test(
+    "we seed a v1 torrent we made; WebTorrent finds us through bittorrent-tracker (UDP announces) and downloads over TCP, RC4-encrypted",
+    {
+      timeout: INTEROP_TIMEOUT,
+    },
+    async () => {
+      requirePeer(PEER, lack);
+      using dir = new TempDir("torrentxt-interop-");
+      await using tracker = await IndependentTracker.start();
+      const src = writeContent(dir.join("seed"), "ours-v1");
+      const made = await createTorrent({ path: src, version: "v1", pieceSize: PIECE_SIZE, trackers: [tracker.udpUrl] });
+      const torrentFile = dir.join("ours.torrent");
+      writeFileSync(torrentFile, made.torrent);
+
+      await using s = await openPinned("tcp", "rc4");
+      const seed = await addSeed(s, { dataDir: src, savePath: dir.join("seed"), name: "ours-v1", made });
+      await tracker.announceFrom(s.listenPort, made.infoHash.v1!, "start");
+      assert.equal(seed.status().isSeeding, true);
+
+      const out = subdir(dir, "theirs");
+      const wt = await startWebTorrent({
+        mode: "download",
+        utp: false,
+        secure: 2, // RC4 only on WebTorrent's side too
+        torrentFile,
+        savePath: out,
+        announce: [tracker.udpUrl],
+      });
+      await using _wt = wt.proc;
+      const done = await wt.proc.event<{ infoHash: string }>("done");
+      assert.equal(done.infoHash, made.infoHash.v1);
+      assertSameBytes(src, join(out, "ours-v1"), "WebTorrent (from us)");
+      assertWires(wt.proc, "tcpOutgoing", "WebTorrent connected to us over TCP");
+      matrix.add({
+        direction: "us→peer",
+        transport: "tcp",
+        encryption: "rc4",
+        madeBy: "torrentxt",
+        discovery: "tracker",
+      });
+    },
+  );
 
   test("we seed a v1 torrent we made; WebTorrent connects to us by address over uTP, plaintext, and downloads", {
     timeout: INTEROP_TIMEOUT,
@@ -204,6 +231,12 @@ describe("interop: WebTorrent", { skip }, () => {
     await wt.proc.event("done");
     assertSameBytes(src, join(out, "ours-utp"), "WebTorrent (from us)");
     assertWires(wt.proc, "utpOutgoing", "WebTorrent connected to us over uTP");
-    matrix.add({ direction: "us→peer", transport: "utp", encryption: "plaintext", madeBy: "torrentxt", discovery: "direct" });
+    matrix.add({
+      direction: "us→peer",
+      transport: "utp",
+      encryption: "plaintext",
+      madeBy: "torrentxt",
+      discovery: "direct",
+    });
   });
 });

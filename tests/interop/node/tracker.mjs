@@ -4,7 +4,11 @@
 // per announce it handles ({"event":"start"|"complete"|"update"|"stop",
 // "addr":"ip:port","infoHash":HEX,"left":N}); exits when stdin closes.
 import process from "node:process";
-import { Server } from "bittorrent-tracker";
+
+// Resolved by node at run time from ./node_modules (scripts/setup_interop.sh),
+// not by `deno check tests/` (a variable specifier: nothing to resolve).
+const pkg = "bittorrent-tracker";
+const { Server } = await import(pkg);
 
 const server = new Server({ http: true, udp: true, ws: false, stats: false, trustProxy: false });
 const print = (obj) => process.stdout.write(JSON.stringify(obj) + "\n");

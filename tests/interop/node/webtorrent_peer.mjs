@@ -46,7 +46,10 @@ UTP.prototype.listen = function (port, host, cb) {
   return utpListen.call(this, port, host ?? "127.0.0.1", cb);
 };
 
-const { default: WebTorrent } = await import("webtorrent");
+// Resolved by node at run time from ./node_modules (scripts/setup_interop.sh),
+// not by `deno check tests/` (a variable specifier: nothing to resolve).
+const pkg = "webtorrent";
+const { default: WebTorrent } = await import(pkg);
 const announce = opts.announce ?? [];
 const client = new WebTorrent({
   dht: false,
