@@ -11,6 +11,7 @@ import { createTorrent } from "../../mod.ts";
 import { addSeed, TempDir } from "../_helpers.ts";
 import {
   assertSameBytes,
+  assertTransport,
   downloadAndClose,
   IndependentTracker,
   INTEROP_TIMEOUT,
@@ -192,6 +193,7 @@ describe("interop: WebTorrent", { skip }, () => {
       });
       await using _wt = wt.proc;
       const done = await wt.proc.event<{ infoHash: string }>("done");
+      await assertTransport(s, "tcp", "upload");
       assert.equal(done.infoHash, made.infoHash.v1);
       assertSameBytes(src, join(out, "ours-v1"), "WebTorrent (from us)");
       assertWires(wt.proc, "tcpOutgoing", "WebTorrent connected to us over TCP");
@@ -229,6 +231,7 @@ describe("interop: WebTorrent", { skip }, () => {
     });
     await using _wt = wt.proc;
     await wt.proc.event("done");
+    await assertTransport(s, "utp", "upload");
     assertSameBytes(src, join(out, "ours-utp"), "WebTorrent (from us)");
     assertWires(wt.proc, "utpOutgoing", "WebTorrent connected to us over uTP");
     matrix.add({
@@ -239,4 +242,46 @@ describe("interop: WebTorrent", { skip }, () => {
       discovery: "direct",
     });
   });
+  test(
+    "we seed a hybrid (v1 + v2) torrent we made; WebTorrent, a v1-only client, connects to us by address and downloads it over TCP, RC4-encrypted",
+    {
+      timeout: INTEROP_TIMEOUT,
+    },
+    async () => {
+      requirePeer(PEER, lack);
+      using dir = new TempDir("torrentxt-interop-");
+      const src = writeContent(dir.join("seed"), "ours-hybrid");
+      const made = await createTorrent({ path: src, version: "hybrid", pieceSize: PIECE_SIZE });
+      assert.ok(made.infoHash.v1 && made.infoHash.v2, "a hybrid torrent has both info-hashes");
+      const torrentFile = dir.join("ours.torrent");
+      writeFileSync(torrentFile, made.torrent);
+
+      await using s = await openPinned("tcp", "rc4");
+      await addSeed(s, { dataDir: src, savePath: dir.join("seed"), name: "ours-hybrid", made });
+
+      const out = subdir(dir, "theirs");
+      const wt = await startWebTorrent({
+        mode: "download",
+        utp: false,
+        secure: 1,
+        torrentFile,
+        savePath: out,
+        peers: [`127.0.0.1:${s.listenPort}`],
+      });
+      await using _wt = wt.proc;
+      const done = await wt.proc.event<{ infoHash: string }>("done");
+      await assertTransport(s, "tcp", "upload");
+      assert.equal(done.infoHash, made.infoHash.v1, "WebTorrent knows it by its v1 info-hash");
+      // Pad files (BEP 47), if WebTorrent writes them out, hold zeros.
+      assertSameBytes(src, join(out, "ours-hybrid"), "WebTorrent (from us)", { pads: true });
+      assertWires(wt.proc, "tcpOutgoing", "WebTorrent connected to us over TCP");
+      matrix.add({
+        direction: "us→peer",
+        transport: "tcp",
+        encryption: "rc4",
+        madeBy: "torrentxt-hybrid",
+        discovery: "direct",
+      });
+    },
+  );
 });
