@@ -164,6 +164,30 @@ export class TransmissionDaemon implements AsyncDisposable {
     }, what);
   }
 
+  /**
+   * Waits until torrent `id` has every piece. Its connections, as
+   * Transmission reports them meanwhile (RPC `peers`), must all be over
+   * `transport` and encrypted or not as `encryption` says — Transmission's
+   * own account of the wire — and at least one must have been seen.
+   */
+  async waitDownloaded(
+    id: number,
+    expect: { transport: "tcp" | "utp"; encryption: "rc4" | "plaintext" },
+  ): Promise<TrTorrent> {
+    let seen = 0;
+    const t = await this.waitTorrent(id, (t) => {
+      for (const p of t.peers) {
+        seen++;
+        if (p.isUTP !== (expect.transport === "utp") || p.isEncrypted !== (expect.encryption === "rc4")) {
+          throw new Error(`Transmission's peer ${p.address}:${p.port}: uTP ${p.isUTP}, encrypted ${p.isEncrypted}`);
+        }
+      }
+      return t.percentDone === 1;
+    }, "Transmission's download");
+    if (seen === 0) throw new Error("Transmission never listed the connection it downloaded over");
+    return t;
+  }
+
   /** Verifies torrent `id`'s data and waits until it seeds. */
   async verifyAndSeed(id: number): Promise<TrTorrent> {
     await this.rpc("torrent-verify", { ids: [id] });

@@ -141,7 +141,7 @@ const ALL_CASES: [name: string, run: CaseFn][] = [
       await using s = await openPinned("tcp", "rc4", x.host);
       await addSeed(s, { dataDir: src, savePath: join(dir, "seed"), name: "ours-v1", made });
 
-      await tr.waitTorrent(id, (t) => t.percentDone === 1, "Transmission's download");
+      await tr.waitDownloaded(id, { transport: "tcp", encryption: "rc4" });
       await tr.stopTorrent(id);
       await assertTransport(s, "tcp", "upload");
       assertSameBytes(src, join(out, "ours-v1"), "Transmission (from us)");
@@ -161,7 +161,7 @@ const ALL_CASES: [name: string, run: CaseFn][] = [
       const id = await tr.add(made.torrent, out);
       await tr.waitTorrent(id, (t) => t.status === TR_STATUS.downloading, "Transmission downloading");
       seed.connectPeer("127.0.0.1", tr.peerPort);
-      await tr.waitTorrent(id, (t) => t.percentDone === 1, "Transmission's download");
+      await tr.waitDownloaded(id, { transport: "utp", encryption: "plaintext" });
       await tr.stopTorrent(id);
       await assertTransport(s, "utp", "upload");
       assertSameBytes(src, join(out, "ours-utp"), "Transmission (from us)");
@@ -195,7 +195,7 @@ const ALL_CASES: [name: string, run: CaseFn][] = [
       const added = await tr.waitTorrent(id, (t) => t.status === TR_STATUS.downloading, "Transmission downloading");
       assert.equal(added.hashString, made.infoHash.v1, "Transmission knows it by its v1 info-hash");
       seed.connectPeer("127.0.0.1", tr.peerPort);
-      await tr.waitTorrent(id, (t) => t.percentDone === 1, "Transmission's download");
+      await tr.waitDownloaded(id, { transport: "tcp", encryption: "rc4" });
       await tr.stopTorrent(id);
       await assertTransport(s, "tcp", "upload");
       assertSameBytes(src, join(out, "ours-hybrid"), "Transmission (from us)", { pads: true });

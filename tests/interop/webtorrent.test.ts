@@ -72,15 +72,23 @@ async function startWebTorrent(o: WtOptions): Promise<{ proc: Proc; port: number
   }
 }
 
-/** The transport WebTorrent reports for its connection(s), from its "wire" lines. */
-function wireTypes(proc: Proc): string[] {
-  return proc.lines.map((l) => JSON.parse(l)).filter((e) => e.event === "wire").map((e) => e.type as string);
+/** WebTorrent's own report of its connections: its "wire" lines. */
+function wires(proc: Proc): { type: string; encryption: number }[] {
+  return proc.lines.map((l) => JSON.parse(l)).filter((e) => e.event === "wire");
 }
 
-/** Every connection WebTorrent reports (at least one) is of `type`. */
-function assertWires(proc: Proc, type: string, what: string): void {
-  const types = wireTypes(proc);
-  assert.ok(types.length >= 1 && types.every((t) => t === type), `${what}: WebTorrent's connections were [${types}]`);
+/**
+ * Every connection WebTorrent reports (at least one) is of `type` (e.g.
+ * "utpIncoming") and, by WebTorrent's account, RC4-encrypted (MSE method 2)
+ * or without any MSE handshake.
+ */
+function assertWires(proc: Proc, type: string, encryption: "rc4" | "plaintext", what: string): void {
+  const ws = wires(proc);
+  const want = encryption === "rc4" ? 2 : 0;
+  assert.ok(
+    ws.length >= 1 && ws.every((w) => w.type === type && w.encryption === want),
+    `${what}: WebTorrent's connections were ${JSON.stringify(ws)}; expected ${type} with MSE method ${want}`,
+  );
 }
 
 describe("interop: WebTorrent", { skip }, () => {
@@ -118,7 +126,7 @@ describe("interop: WebTorrent", { skip }, () => {
       assert.equal(t.infoHash.v1, wt.infoHash, "the same info-hash on both sides");
       await downloadAndClose(s, t, { transport: "tcp", encryption: "plaintext" });
       assertSameBytes(src, join(out, "wt-made"), "we (from WebTorrent)");
-      assertWires(wt.proc, "tcpIncoming", "WebTorrent saw one incoming TCP connection");
+      assertWires(wt.proc, "tcpIncoming", "plaintext", "WebTorrent accepted TCP");
       matrix.add({
         direction: "peer→us",
         transport: "tcp",
@@ -153,7 +161,7 @@ describe("interop: WebTorrent", { skip }, () => {
     t.connectPeer("127.0.0.1", wt.port);
     await downloadAndClose(s, t, { transport: "utp", encryption: "rc4" });
     assertSameBytes(src, join(out, "wt-made-utp"), "we (from WebTorrent)");
-    assertWires(wt.proc, "utpIncoming", "WebTorrent saw one incoming uTP connection");
+    assertWires(wt.proc, "utpIncoming", "rc4", "WebTorrent accepted uTP");
     matrix.add({
       direction: "peer→us",
       transport: "utp",
@@ -196,7 +204,7 @@ describe("interop: WebTorrent", { skip }, () => {
       await assertTransport(s, "tcp", "upload");
       assert.equal(done.infoHash, made.infoHash.v1);
       assertSameBytes(src, join(out, "ours-v1"), "WebTorrent (from us)");
-      assertWires(wt.proc, "tcpOutgoing", "WebTorrent connected to us over TCP");
+      assertWires(wt.proc, "tcpOutgoing", "rc4", "WebTorrent connected to us over TCP");
       matrix.add({
         direction: "us→peer",
         transport: "tcp",
@@ -233,7 +241,7 @@ describe("interop: WebTorrent", { skip }, () => {
     await wt.proc.event("done");
     await assertTransport(s, "utp", "upload");
     assertSameBytes(src, join(out, "ours-utp"), "WebTorrent (from us)");
-    assertWires(wt.proc, "utpOutgoing", "WebTorrent connected to us over uTP");
+    assertWires(wt.proc, "utpOutgoing", "plaintext", "WebTorrent connected to us over uTP");
     matrix.add({
       direction: "us→peer",
       transport: "utp",
@@ -274,7 +282,7 @@ describe("interop: WebTorrent", { skip }, () => {
       assert.equal(done.infoHash, made.infoHash.v1, "WebTorrent knows it by its v1 info-hash");
       // Pad files (BEP 47), if WebTorrent writes them out, hold zeros.
       assertSameBytes(src, join(out, "ours-hybrid"), "WebTorrent (from us)", { pads: true });
-      assertWires(wt.proc, "tcpOutgoing", "WebTorrent connected to us over TCP");
+      assertWires(wt.proc, "tcpOutgoing", "rc4", "WebTorrent connected to us over TCP");
       matrix.add({
         direction: "us→peer",
         transport: "tcp",

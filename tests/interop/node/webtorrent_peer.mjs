@@ -12,8 +12,9 @@
 // Prints JSON lines on stdout: {"event":"listening","port":P}, then
 // {"event":"seeding","infoHash":H} (seed) or {"event":"done","infoHash":H}
 // (download: every piece verified, written and the client destroyed), and
-// {"event":"wire","type":"tcpOutgoing"|"utpIncoming"|…,"addr":A} per peer
-// connection. Exits when stdin closes.
+// {"event":"wire","type":"tcpOutgoing"|"utpIncoming"|…,"addr":A,
+// "encryption":0|1|2} per peer connection (0: no MSE handshake; 1: MSE
+// with plaintext payload; 2: RC4). Exits when stdin closes.
 //
 // Kept on loopback: no DHT, no LSD, no ut_pex, no UPnP / NAT-PMP, no WebRTC
 // (not installed, see package.json), no web seeds, only the trackers given,
@@ -68,7 +69,11 @@ await new Promise((resolve) => (client.listening ? resolve() : client.once("list
 print({ event: "listening", port: client.torrentPort, version: WebTorrent.VERSION });
 
 const onTorrent = (torrent) => {
-  torrent.on("wire", (wire, addr) => print({ event: "wire", type: wire.type, addr }));
+  // encryption: 0 no MSE handshake; else the MSE method chosen (1 plaintext, 2 RC4).
+  torrent.on("wire", (wire, addr) => {
+    const encryption = wire._cryptoHandshakeDone ? wire._encryptionMethod : 0;
+    print({ event: "wire", type: wire.type, addr, encryption });
+  });
   torrent.on("error", (err) => fail(err?.message ?? String(err)));
   torrent.on("warning", (err) => process.stderr.write(`webtorrent warning: ${err?.message ?? err}\n`));
 };
