@@ -282,7 +282,9 @@ describe("interop: aria2", { skip }, () => {
   for (const [name] of CASES) {
     test(name, { timeout: INTEROP_TIMEOUT }, async () => {
       requirePeer(PEER, lack);
-      const row = await results.get(name)!;
+      const started = results.get(name);
+      assert.ok(started, "the case never started: the shared set-up (before) failed");
+      const row = await started;
       if (row) matrix.add(row);
       else matrix.note("hybrid .torrent: aria2 1.36 computes another info-hash, cannot join");
     });
