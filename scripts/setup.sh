@@ -50,6 +50,10 @@ fi
 node_modules/.bin/deno --version >/dev/null
 node_modules/.bin/bun --version >/dev/null
 
+# 4 (before the build). The independent peers of tests/interop/: Transmission and aria2 (apt, when root), WebTorrent
+#    and bittorrent-tracker (npm, into tests/interop/node/node_modules, without WebRTC).
+bash scripts/setup_interop.sh
+
 # 3. The native library (CMake only rebuilds what changed).
 if [ -x scripts/build_native.sh ]; then
   scripts/build_native.sh >&2
