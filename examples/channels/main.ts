@@ -76,6 +76,8 @@ const stop = async () => {
   await server.close();
   // Resume data of what was seeding or downloading, so a restart carries on.
   await session.close({ saveResumeData: app.saveResumeData });
+  // Flushed before exiting (a pipe's buffered output would be lost).
+  await new Promise((done) => process.stdout.write("stopped (resume data saved)\n", () => done(null)));
   process.exit(0);
 };
 process.on("SIGINT", stop);
