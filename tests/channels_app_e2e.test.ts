@@ -143,6 +143,11 @@ describe("channels app (two instances, private DHT, headless Chromium)", () => {
       // A first visit opens the plain-language panel.
       assert.ok(await pa.locator("#about").isVisible(), "'What is this?' is shown to a new user");
       assert.match((await pa.locator("#about").textContent()) ?? "", /channel is like a podcast feed/);
+      await pa.screenshot({ path: join(SHOTS, "channels-welcome.png") });
+      for (const p of [pa, pb]) {
+        await p.click("#about-toggle"); // read: close it
+        await p.locator("#about").waitFor({ state: "hidden" });
+      }
 
       // A names the channel (HTML in a name stays text) and publishes a folder.
       const NAME = `Alice's <b>demo</b> & co`;
@@ -168,12 +173,16 @@ describe("channels app (two instances, private DHT, headless Chromium)", () => {
       await pb.click("#follow-button");
       await pb.waitForFunction(() => document.querySelector("#notice.error")?.textContent?.includes("INVALID_CHANNEL"));
       assert.match((await pb.locator("#notice").textContent()) ?? "", /not a channel address/);
+      // …also under the form itself, in plain words, with the code.
+      const why = (await pb.locator("#follow-error:not([hidden])").textContent()) ?? "";
+      assert.match(why, /That is not a channel address.*INVALID_CHANNEL_ADDRESS: .*torrent magnet/);
       assert.equal(await pb.locator(".channel").count(), 0);
       await pb.screenshot({ path: join(SHOTS, "channels-bad-address.png") });
 
       // B follows A's address (as the card shows it) and downloads the release in one click.
       await pb.fill("#follow-input", shown);
       await pb.click("#follow-button");
+      await pb.locator("#follow-error").waitFor({ state: "hidden" });
       const card = pb.locator(`.channel[data-address="${a.address}"]`);
       await card.waitFor({ timeout: 10_000 });
       assert.equal(await card.locator(".channel-name").textContent(), NAME, "the name as text");
@@ -237,8 +246,9 @@ describe("channels app (two instances, private DHT, headless Chromium)", () => {
         "no script errors on the pages",
       );
     } finally {
-      await browser.close();
+      // Stopped with the pages still open: their live streams must not hold the servers up.
       codes = await Promise.all(apps.map((x) => x.stop()));
+      await browser.close();
       await Promise.all(nodes.map((n) => n.close()));
     }
     // A clean stop: the app says so after its session closed. (Deno's child_process reports a child that exits

@@ -236,6 +236,7 @@ export async function createChannelsApp(session: Session, options: ChannelsAppOp
   const followed = new Map<string, Followed>();
   const lastError = new Map<string, { code: string; message: string }>();
   const streams = new Set<(chunk: string) => void>();
+  const controllers = new Set<ReadableStreamDefaultController<Uint8Array>>();
   const ch: Channels = await session.use(channels({ timeoutMs: options.timeoutMs ?? 30_000 }));
   const events = session.events();
   let closed = false;
@@ -553,9 +554,11 @@ export async function createChannelsApp(session: Session, options: ChannelsAppOp
 
   function stream(): Response {
     let send: ((chunk: string) => void) | undefined;
+    let ctl: ReadableStreamDefaultController<Uint8Array> | undefined;
     const enc = new TextEncoder();
     const out = new ReadableStream<Uint8Array>({
       start(controller) {
+        ctl = controller;
         send = (chunk) => {
           try {
             controller.enqueue(enc.encode(chunk));
@@ -564,10 +567,12 @@ export async function createChannelsApp(session: Session, options: ChannelsAppOp
           }
         };
         streams.add(send);
+        controllers.add(controller);
         send(`event: state\ndata: ${JSON.stringify(state())}\n\n`);
       },
       cancel() {
         if (send) streams.delete(send);
+        if (ctl) controllers.delete(ctl);
       },
     });
     return new Response(out, {
@@ -619,6 +624,15 @@ export async function createChannelsApp(session: Session, options: ChannelsAppOp
       await events.return();
       for (const send of streams) send("event: bye\ndata: null\n\n");
       streams.clear();
+      // End the open streams, so that the server can shut down.
+      for (const c of controllers) {
+        try {
+          c.close();
+        } catch {
+          // already closed by the client
+        }
+      }
+      controllers.clear();
       if (!session.closed) await ch.detach();
     },
   };

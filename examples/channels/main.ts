@@ -72,12 +72,17 @@ let stopping = false;
 const stop = async () => {
   if (stopping) return;
   stopping = true;
+  // Keeps the process alive until the session closed: on Bun the session's
+  // event waiter does not (an idle session must not), so once the server
+  // stopped, nothing else would and the process could end mid-close.
+  const alive = setInterval(() => {}, 1000);
   await app.close();
   await server.close();
   // Resume data of what was seeding or downloading, so a restart carries on.
   await session.close({ saveResumeData: app.saveResumeData });
   // Flushed before exiting (a pipe's buffered output would be lost).
   await new Promise((done) => process.stdout.write("stopped (resume data saved)\n", () => done(null)));
+  clearInterval(alive);
   process.exit(0);
 };
 process.on("SIGINT", stop);

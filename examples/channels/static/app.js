@@ -41,8 +41,19 @@ function notice(text, kind = "info") {
   n.className = kind;
   n.setAttribute("role", kind === "error" ? "alert" : "status");
 }
+// The error line under the form that failed (cleared by the next success).
+function formError(form, code, message) {
+  const box = form && $(`#${form}-error`);
+  if (!box) return;
+  box.hidden = code === null;
+  if (code === null) return box.replaceChildren();
+  box.replaceChildren(
+    el("b", { textContent: HINTS[code] ?? message }),
+    el("span", { className: "detail", textContent: ` ${code}: ${message}` }),
+  );
+}
 
-async function post(path, body = {}) {
+async function post(path, body = {}, form = null) {
   const r = await fetch(path, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -51,11 +62,13 @@ async function post(path, body = {}) {
   const j = await r.json().catch(() => ({ error: { code: "INTERNAL", message: `HTTP ${r.status}` } }));
   if (!r.ok) {
     const { code, message } = j.error;
-    notice(`${HINTS[code] ?? message} (${code}: ${message})`, "error");
+    notice(`${HINTS[code] ?? message} (${code})`, "error");
+    formError(form, code, message);
     const err = new Error(message);
     err.code = code;
     throw err;
   }
+  formError(form, null);
   return j;
 }
 
@@ -87,11 +100,9 @@ async function copy(text, what) {
 function releaseItem(r, { latest, have, address }) {
   const li = el("li", { className: "release" });
   li.dataset.ih = r.infoHash;
-  li.append(
-    el("span", { className: "rel-name", textContent: r.name || r.infoHash, title: r.infoHash }),
-    latest ? el("span", { className: "badge", textContent: "latest" }) : null,
-    el("span", { className: "muted", textContent: ` #${r.seq} ${fmtTime(r.time)}` }),
-  );
+  li.append(el("span", { className: "rel-name", textContent: r.name || r.infoHash, title: r.infoHash }));
+  if (latest) li.append(el("span", { className: "badge", textContent: "latest" }));
+  li.append(el("span", { className: "muted", textContent: `#${r.seq} ${fmtTime(r.time)}` }));
   if (address) {
     const state = have?.[r.infoHash] ?? "none";
     li.dataset.have = state;
@@ -208,7 +219,7 @@ $("#about-toggle").onclick = () => {
 };
 $("#name-form").onsubmit = async (e) => {
   e.preventDefault();
-  await post("/api/name", { name: $("#name-input").value });
+  await post("/api/name", { name: $("#name-input").value }, "name");
   $("#name-input").blur();
   notice("Name saved: the address now carries it, so followers see it.");
 };
@@ -219,7 +230,7 @@ $("#publish-form").onsubmit = async (e) => {
   if (!path) return notice("Type the path of a folder or file to publish.", "error");
   const r = await working($("#publish-button"), "Publishing…", () => {
     notice("Publishing: making the torrent, then signing and announcing it…");
-    return post("/api/publish", { path, name: $("#publish-name").value });
+    return post("/api/publish", { path, name: $("#publish-name").value }, "publish");
   });
   if (!r) return;
   $("#publish-path").value = "";
@@ -235,7 +246,7 @@ $("#follow-form").onsubmit = async (e) => {
   e.preventDefault();
   const address = $("#follow-input").value.trim();
   if (!address) return notice("Paste a channel address first.", "error");
-  const r = await working($("#follow-button"), "Following…", () => post("/api/follow", { address }));
+  const r = await working($("#follow-button"), "Following…", () => post("/api/follow", { address }, "follow"));
   if (!r) return;
   $("#follow-input").value = "";
   notice("Following. Its releases appear below as soon as the DHT answers.");
@@ -244,7 +255,7 @@ $("#drop-form").onsubmit = async (e) => {
   e.preventDefault();
   const text = $("#drop-text").value;
   if (!text) return notice("Type a note to pin.", "error");
-  const r = await working($("#drop-button"), "Pinning…", () => post("/api/drop", { text }));
+  const r = await working($("#drop-button"), "Pinning…", () => post("/api/drop", { text }, "drop"));
   if (!r) return;
   $("#drop-code").textContent = r.code;
   $("#drop-result").hidden = false;
@@ -255,7 +266,7 @@ $("#pickup-form").onsubmit = async (e) => {
   e.preventDefault();
   const code = $("#pickup-code").value.trim();
   if (!code) return notice("Paste a drop code first.", "error");
-  const r = await working($("#pickup-button"), "Looking…", () => post("/api/pickup", { code }));
+  const r = await working($("#pickup-button"), "Looking…", () => post("/api/pickup", { code }, "pickup"));
   if (!r) return;
   const out = $("#pickup-text");
   out.hidden = false;
