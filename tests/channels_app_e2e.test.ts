@@ -13,7 +13,7 @@
 // Host/Origin checks and bad input answered with TorrentError codes.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Session } from "../mod.ts";
@@ -29,6 +29,8 @@ declare const document: {
 const ROOT = resolve(import.meta.dirname ?? ".", "..");
 const MAIN = join(ROOT, "examples", "channels", "main.ts");
 const CHROMIUM = process.env.TORRENTXT_CHROMIUM ?? "/usr/bin/chromium";
+// Decodes the page's QR code when present (Debian zbar-tools); the rest of the test runs without it.
+const ZBARIMG = "/usr/bin/zbarimg";
 const SHOTS = process.env.TORRENTXT_SCREENSHOTS ?? join(ROOT, "build", "screenshots");
 const runtime = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined" ? "deno" : "bun";
 
@@ -165,6 +167,17 @@ describe("channels app (two instances, private DHT, headless Chromium)", () => {
       assert.ok(shown.startsWith(a.address), `the card shows the address: ${shown}`);
       assert.match(shown, /&dn=Alice/, "with the channel's name");
       assert.equal(await pa.locator("#my-name b").count(), 0, "no element made of the name");
+      // The card's QR code carries the same address (drawn by the page's own encoder, static/qr.js).
+      assert.equal(await pa.locator("#qr").getAttribute("data-text"), shown);
+      if (existsSync(ZBARIMG)) {
+        const png = join(SHOTS, "channels-qr.png");
+        await pa.locator("#qr svg").screenshot({ path: png });
+        const decoded = execFileSync(ZBARIMG, ["-q", "--raw", png], {
+          encoding: "utf8",
+          stdio: ["ignore", "pipe", "ignore"],
+        }).trim();
+        assert.equal(decoded, shown, "the QR code decodes to the address");
+      } else console.log(`# no ${ZBARIMG} (apt-get install zbar-tools): the QR code is not decoded`);
       await pa.locator(`#transfers tr[data-id="${ih1}"]`).waitFor();
       await pa.screenshot({ path: join(SHOTS, "channels-publisher.png") });
 

@@ -1,6 +1,8 @@
 // TorrentXT Channels: renders the app's state from the server's event
 // stream; every action is a POST to the JSON API. Every name and text from
 // the network is set with textContent (never parsed as HTML).
+import { qrSvg } from "./qr.js";
+
 const $ = (s) => document.querySelector(s);
 let current = null;
 const busy = new Set();
@@ -130,7 +132,11 @@ function releaseItem(r, { latest, have, address }) {
 
 function renderMe(me) {
   $("#my-name").textContent = me.name || "Unnamed channel";
-  $("#my-address").textContent = me.address;
+  if ($("#my-address").textContent !== me.address) {
+    $("#my-address").textContent = me.address;
+    $("#qr").replaceChildren(qrSvg(document, me.address));
+    $("#qr").dataset.text = me.address;
+  }
   if (document.activeElement !== $("#name-input")) $("#name-input").value = me.name;
   $("#my-feed").replaceChildren(...me.releases.map((r, i) => releaseItem(r, { latest: i === 0 })));
   $("#my-feed-empty").hidden = me.releases.length > 0;
