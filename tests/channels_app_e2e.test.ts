@@ -7,7 +7,8 @@
 // the row reaching 100 %; A publishes a second release, B's feed shows it
 // and B downloads it; a quick drop goes from A to B; a bad address is
 // refused with a clear error. The downloaded trees are compared byte for
-// byte once both apps stopped. Screenshots go to build/screenshots/ (or
+// byte once both apps stopped; B started again finds its channel, what it
+// follows and both releases (from their resume data) back. Screenshots go to build/screenshots/ (or
 // $TORRENTXT_SCREENSHOTS); reviewed ones are in docs/screenshots/.
 // The second part drives the JSON API in process: the key file, the
 // Host/Origin checks and bad input answered with TorrentError codes.
@@ -116,13 +117,14 @@ describe("channels app (two instances, private DHT, headless Chromium)", () => {
     const apps: RunningApp[] = [];
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     mkdirSync(SHOTS, { recursive: true });
-    let ih1 = "", ih2 = "", a!: RunningApp;
+    let ih1 = "", ih2 = "", b0 = "", a!: RunningApp;
     let codes: (number | null)[] = [];
     try {
       a = await startApp(dir.join("a"), boot);
       apps.push(a);
       const b = await startApp(dir.join("b"), boot);
       apps.push(b);
+      b0 = b.address;
       assert.match(a.address, /^magnet:\?xs=urn:btpk:[0-9a-f]{64}$/);
       assert.notEqual(a.address, b.address);
       // The channel's key is kept in the data directory, readable by its owner only.
@@ -280,6 +282,32 @@ describe("channels app (two instances, private DHT, headless Chromium)", () => {
     assert.deepEqual(state.following.map((f: { address: string }) => f.address), [a.address]);
     assert.ok(existsSync(dir.join("b", "torrents", `${ih1}.resume`)), "resume data of the download");
     assert.ok(existsSync(dir.join("a", "torrents", `${ih2}.resume`)), "resume data of what A seeds");
+
+    // B started again over its data directory: the same channel, still following A, both releases back from
+    // their resume data, complete (read from B's live update stream).
+    const again = await startApp(dir.join("b"), []);
+    try {
+      assert.equal(again.address, b0);
+      const r = await fetch(`${again.url}/api/stream`);
+      const reader = r.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let buf = "", restored: { following: { address: string }[]; transfers: { id: string; progress: number }[] };
+      for (;;) {
+        const { value, done } = await reader.read();
+        assert.ok(!done, "the stream ended before both releases were back");
+        buf += value;
+        const events = buf.split("\n\n");
+        buf = events.pop()!;
+        const last = events.map((e) => /^event: state\ndata: (.*)$/s.exec(e)?.[1]).filter(Boolean).at(-1);
+        if (!last) continue;
+        restored = JSON.parse(last);
+        const done2 = [ih1, ih2].every((ih) => restored.transfers.some((t) => t.id === ih && t.progress === 1));
+        if (done2) break;
+      }
+      await reader.cancel();
+      assert.deepEqual(restored.following.map((f) => f.address), [a.address]);
+    } finally {
+      await again.stop();
+    }
   });
 });
 

@@ -62,6 +62,9 @@ const session = await Session.open({
   profile: profile as "isolated" | "default",
   ...(nodes.length ? { dhtBootstrap: nodes } : {}),
 });
+// A node given to bootstrap from is only a "router" to libtorrent (used to
+// start lookups); a ping that is answered puts it in the routing table too.
+for (const n of nodes) session.dht.ping(n, { timeoutMs: 10_000 }).catch(() => {});
 const app = await createChannelsApp(session, { dataDir, pollIntervalMs: Math.round(poll * 1000) });
 const server = await serve(app.handler, port);
 console.log(`TorrentXT channels on http://127.0.0.1:${server.port}/`);
