@@ -491,6 +491,11 @@ export async function createChannelsApp(session: Session, options: ChannelsAppOp
         if (!f) throw new TorrentError("INVALID_ARGUMENT", "not following that channel");
         await f.follower.stop();
         followed.delete(info.address);
+        // Releases the follower added (paused) and nobody asked to download go; downloads stay.
+        for (const r of f.feed) {
+          const t = tracked.has(r.infoHash) ? undefined : session.findTorrent(r.infoHash);
+          if (t) await t.remove().catch(() => {});
+        }
         persist();
         return { ok: true };
       }
