@@ -385,6 +385,23 @@ describe("channels app API (in process)", () => {
       await refused("/api/name", "[1]", 400, "INVALID_ARGUMENT");
       await refused("/api/nothing", {}, 404, "NOT_FOUND");
 
+      // Follow (twice: the same channel) and unfollow an address nobody published to yet.
+      const other = `magnet:?xs=urn:btpk:${"cd".repeat(32)}`;
+      for (let i = 0; i < 2; i++) {
+        r = await call("/api/follow", { address: `${other}&dn=Someone` });
+        assert.equal(r.status, 200);
+        assert.equal(r.json.address, other);
+      }
+      r = await call("/api/state");
+      assert.deepEqual(
+        r.json.following.map((f: { address: string; name: string; feed: unknown[] }) => [f.address, f.name, f.feed]),
+        [[other, "Someone", []]],
+      );
+      r = await call("/api/unfollow", { address: other });
+      assert.equal(r.status, 200);
+      assert.deepEqual((await call("/api/state")).json.following, []);
+      await refused("/api/unfollow", { address: other }, 400, "INVALID_ARGUMENT");
+
       r = await call("/api/name", { name: "Bob" });
       assert.equal(r.status, 200);
       assert.equal(r.json.address, `${address}&dn=Bob`);
