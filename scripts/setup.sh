@@ -29,6 +29,13 @@ if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/
       say "chromium could not be installed: the browser test will be skipped"
   fi
 fi
+# zbar-tools: the channels app's browser test decodes the channel card's QR code with zbarimg.
+if ! command -v zbarimg >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  say "installing zbar-tools (apt) for the channels app's QR check"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq zbar-tools >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq zbar-tools >/dev/null; } ||
+    say "zbar-tools could not be installed: the QR check will be skipped"
+fi
 # patchelf: scripts/bundle.sh sets RUNPATH $ORIGIN in the native bundle (tests/distribution.test.ts builds one).
 if ! command -v patchelf >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   say "installing patchelf (apt) for the native bundle"
