@@ -62,8 +62,11 @@ export function open(path: string): NativeLib {
         if (e.data === "ready") onReady();
         else if (e.data === "closed") stop();
       };
-      // An idle session must not keep the process alive on its own.
-      (worker as unknown as { unref?: () => void }).unref?.();
+      // An idle session must not keep the process alive on its own; the
+      // session refs the worker while a caller awaits an engine event (an
+      // event stream's next(), a request's reply), as a pending socket would.
+      const w = worker as unknown as { ref?: () => void; unref?: () => void };
+      w.unref?.();
       worker.postMessage({ path, session });
       function stop() {
         if (stopped) return;
@@ -74,6 +77,12 @@ export function open(path: string): NativeLib {
         stop() {
           native.btx_session_wake(session);
           stop();
+        },
+        ref() {
+          if (!stopped) w.ref?.();
+        },
+        unref() {
+          if (!stopped) w.unref?.();
         },
       };
     },
