@@ -32,7 +32,9 @@ export type ErrorCode =
   | "DHT_STALE_SEQUENCE"
   | "DHT_CAS_MISMATCH"
   /** A server could not listen (address in use, not permitted, or no Deno/Bun server API). */
-  | "LISTEN_FAILED";
+  | "LISTEN_FAILED"
+  /** A file of the library's own (a resume file) could not be written or read. */
+  | "IO_ERROR";
 
 /** Native status code → string code, by index (BTX_OK is 0). */
 export const NATIVE_CODES: readonly (ErrorCode | "OK")[] = [

@@ -21,6 +21,7 @@ import { z } from "zod";
 import { parse } from "./_validate.ts";
 import { bdecode, type BDecoded, bencode } from "./bencode.ts";
 import { resolve } from "node:path";
+import { writeResumeFile } from "./resume_file.ts";
 import {
   decodeTrackers,
   FLAG_BITS,
@@ -361,6 +362,20 @@ export class Torrent {
     this.#core.check(this.#core.native.sym.btx_torrent_save_resume(id), "saveResumeData");
     const ev = await done;
     return ev.resumeData;
+  }
+
+  /**
+   * Saves resume data (as `saveResumeData()`) and writes it to `path`
+   * atomically with {@link writeResumeFile}: a crash or `kill -9` at any
+   * moment leaves either the previous file or the new one, never a torn one.
+   * @returns the resume data written
+   * @throws TorrentError IO_ERROR (the previous file stays), ENGINE, TORRENT_REMOVED, SESSION_CLOSED, INVALID_ARGUMENT
+   */
+  async saveResumeFile(path: string): Promise<Uint8Array> {
+    const p = parse(z.string().min(1), path, "saveResumeFile");
+    const data = await this.saveResumeData();
+    writeResumeFile(p, data);
+    return data;
   }
 
   /** Events about this torrent (see `session.events()`, also for `options`). @throws TorrentError INVALID_ARGUMENT */
