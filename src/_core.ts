@@ -4,7 +4,7 @@
 import { check, type Native, STR_BYTES, STR_LIST, takeBlob, utf8 } from "./_native.ts";
 import { TorrentError } from "./errors.ts";
 import { EventHub, stateName, type TorrentEvent } from "./events.ts";
-import type { Torrent } from "./torrent.ts";
+import { noteStorageEvent, type Torrent } from "./torrent.ts";
 
 const BTX_E_BUFFER_TOO_SMALL = 8;
 const LATIN1 = new TextDecoder("latin1");
@@ -153,6 +153,7 @@ export class SessionCore {
   }
 
   #emit(ev: TorrentEvent): void {
+    if (ev.torrent && (ev.type === "file_error" || ev.type === "torrent_checked")) noteStorageEvent(ev.torrent, ev);
     for (const l of this.#listeners) {
       try {
         l.onEvent(ev);

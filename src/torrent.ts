@@ -97,6 +97,13 @@ export interface TorrentStatus {
   autoManaged: boolean;
   /** Pieces are fetched in order. */
   sequential: boolean;
+  /**
+   * Uploads only, requests nothing: set by `setFlags({ uploadMode })`, and
+   * by libtorrent itself when a write to disk failed with a full disk,
+   * a read-only file system or a permission error (a `file_error` event
+   * says which). `clearError()` leaves it once the cause is fixed.
+   */
+  uploadMode: boolean;
   /** The info dictionary is known. */
   hasMetadata: boolean;
   /** Every piece is had and the torrent uploads. */
@@ -218,6 +225,20 @@ const inspectBufs = new RecordBuffers(64 * 15, 4096);
 let bitfieldBuf = new Uint8Array(1024);
 let availBuf = new Int32Array(4096);
 
+// ---- storage errors
+let diskErrorOfT: (t: Torrent) => TorrentStatus["error"];
+let noteStorageEventT: (t: Torrent, ev: TorrentEvent) => void;
+/** The error TorrentXT set after a failed read of the torrent's data, or null. @internal */
+export function diskErrorOf(t: Torrent): TorrentStatus["error"] {
+  return diskErrorOfT(t);
+}
+/** Called by the session for every file_error and torrent_checked event, before anyone else sees it. @internal */
+export function noteStorageEvent(t: Torrent, ev: TorrentEvent): void {
+  noteStorageEventT(t, ev);
+}
+/** Operations whose failure means data the torrent claims to have is gone (a file deleted or truncated). */
+const READ_OPS = new Set(["file_read", "file_open"]);
+
 // ---- torrent control
 let idOf: (t: Torrent) => number;
 /** The native handle of `t` (no liveness check). @internal */
@@ -258,6 +279,8 @@ export class Torrent {
   readonly #id: number;
   #removed = false;
   #infoHash: InfoHash = {};
+  #diskError: TorrentStatus["error"] = null;
+  #rechecking = false;
 
   /** @internal Made by Session.add(). */
   constructor(core: SessionCore, id: number) {
@@ -300,7 +323,9 @@ export class Torrent {
       this.#core.native.sym.btx_torrent_status_ex(id, statusNums, statusStrs, statusStrs.length),
       "status",
     );
-    return decodeStatus(statusNums, 0, statusStrs, 0);
+    const st = decodeStatus(statusNums, 0, statusStrs, 0);
+    if (st.error === null && this.#diskError) st.error = { ...this.#diskError };
+    return st;
   }
 
   /** Stops the torrent: disconnects its peers; no payload moves until `resume()`. */
@@ -459,6 +484,21 @@ export class Torrent {
 
   static {
     idOf = (t) => t.#id;
+    diskErrorOfT = (t) => t.#diskError && { ...t.#diskError };
+    // libtorrent stops a torrent (error + pause) when reading its data back
+    // for a hash check fails, but when the read was for a peer's request it
+    // only posts file_error and goes on, still claiming pieces whose file
+    // was deleted or truncated underneath. TorrentXT treats both alike:
+    // error state and paused, until clearError() (and a recheck). Read
+    // failures of jobs issued before a forceRecheck() are old news.
+    noteStorageEventT = (t, ev) => {
+      if (ev.type === "torrent_checked") t.#rechecking = false;
+      if (ev.type !== "file_error" || t.removed || !READ_OPS.has(ev.operation) || t.#diskError || t.#rechecking) {
+        return;
+      }
+      t.#diskError = { code: ev.errorCode, message: `${ev.operation}: ${ev.error}`, file: -1 };
+      t.#core.native.sym.btx_torrent_pause(t.#id);
+    };
   }
 
   /** Calls a control function of the shim; throws its error as a TorrentError. */
@@ -475,6 +515,7 @@ export class Torrent {
    */
   forceRecheck(): void {
     this.#call("forceRecheck", (id) => this.#core.native.sym.btx_torrent_force_recheck(id));
+    this.#rechecking = true;
   }
 
   /**
@@ -507,9 +548,20 @@ export class Torrent {
     this.#call("scrape", (id) => this.#core.native.sym.btx_torrent_scrape(id, o.trackerIndex ?? -1));
   }
 
-  /** Clears the torrent's error (`status().error`) so it can run again. */
+  /**
+   * Clears the torrent's error (`status().error`) so it can run again, and
+   * leaves upload mode, which libtorrent enters on its own when a write to
+   * disk fails (disk full, read-only, no permission: `status().uploadMode`)
+   * — call it once the cause is fixed, then `resume()` if it was paused.
+   * When a file was deleted or truncated underneath (a failed read of data
+   * the torrent had: `file_error` with operation `file_read` / `file_open`,
+   * after which TorrentXT pauses the torrent and `status().error` is set),
+   * call `forceRecheck()` too, so the lost pieces are fetched again.
+   */
   clearError(): void {
     this.#call("clearError", (id) => this.#core.native.sym.btx_torrent_clear_error(id));
+    this.#diskError = null;
+    this.#call("clearError", (id) => this.#core.native.sym.btx_torrent_set_flags(id, 0, FLAG.uploadMode));
   }
 
   /**
