@@ -30,6 +30,8 @@ export class SessionCore {
   #loop: { stop(): void } | undefined;
   /** Internal listeners (promises waiting for an event); run before streams. */
   #listeners = new Set<Listener>();
+  /** The same, for events about one torrent only: found by the event's torrent, not by a scan. */
+  #byTorrent = new Map<Torrent, Set<Listener>>();
   #engineGone = false;
 
   constructor(native: Native, handle: number) {
@@ -159,34 +161,56 @@ export class SessionCore {
         l.onEvent(ev);
       } catch { /* a listener's own bug must not stop the drain */ }
     }
+    const mine = ev.torrent && this.#byTorrent.get(ev.torrent);
+    if (mine) {
+      for (const l of mine) {
+        try {
+          l.onEvent(ev);
+        } catch { /* as above */ }
+      }
+    }
     this.hub.publish(ev);
   }
 
   /**
    * Resolves with the first event for which `pred` returns true; rejects
    * with `reject(ev)`'s error when that returns one, or SESSION_CLOSED.
+   * With `about`, only events about that torrent are looked at (a map
+   * lookup per event instead of a call per waiter: thousands of removals
+   * can wait at once).
    */
   waitFor<T extends TorrentEvent>(
     pred: (ev: TorrentEvent) => boolean,
     reject?: (ev: TorrentEvent) => TorrentError | undefined,
+    about?: Torrent,
   ): Promise<T> {
     return new Promise<T>((resolve, fail) => {
+      let set = this.#listeners;
+      if (about) {
+        let s = this.#byTorrent.get(about);
+        if (!s) this.#byTorrent.set(about, s = new Set());
+        set = s;
+      }
+      const done = () => {
+        set.delete(l);
+        if (about && set.size === 0 && this.#byTorrent.get(about) === set) this.#byTorrent.delete(about);
+      };
       const l: Listener = {
         onEvent: (ev) => {
           if (pred(ev)) {
-            this.#listeners.delete(l);
+            done();
             resolve(ev as T);
             return;
           }
           const err = reject?.(ev);
           if (err) {
-            this.#listeners.delete(l);
+            done();
             fail(err);
           }
         },
         onClose: () => fail(new TorrentError("SESSION_CLOSED", "the session closed before the awaited event")),
       };
-      this.#listeners.add(l);
+      set.add(l);
     });
   }
 
@@ -199,6 +223,8 @@ export class SessionCore {
     const rc = await this.native.sym.btx_session_close(this.handle);
     for (const l of this.#listeners) l.onClose();
     this.#listeners.clear();
+    for (const set of this.#byTorrent.values()) for (const l of set) l.onClose();
+    this.#byTorrent.clear();
     this.hub.close();
     this.torrents.clear();
     if (rc !== 0 && rc !== 1 /* already closed */) this.check(rc, "close");

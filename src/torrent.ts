@@ -364,6 +364,7 @@ export class Torrent {
         ev.type === "torrent_delete_failed" && ev.torrent === this
           ? new TorrentError("ENGINE", `deleting the files failed: ${ev.error}`)
           : undefined,
+      this,
     );
     this.#core.check(this.#core.native.sym.btx_torrent_remove(id, o.deleteFiles ? 1 : 0), "remove");
     this.#removed = true;
@@ -383,6 +384,7 @@ export class Torrent {
         ev.type === "save_resume_data_failed" && ev.torrent === this
           ? new TorrentError("ENGINE", `saving resume data failed: ${ev.error}`)
           : undefined,
+      this,
     );
     this.#core.check(this.#core.native.sym.btx_torrent_save_resume(id), "saveResumeData");
     const ev = await done;
@@ -586,6 +588,7 @@ export class Torrent {
         ev.type === "storage_moved_failed" && ev.torrent === this
           ? new TorrentError("ENGINE", `moving the files failed: ${ev.error}${ev.file ? ` (${ev.file})` : ""}`)
           : undefined,
+      this,
     );
     return ev.path;
   }
@@ -608,6 +611,7 @@ export class Torrent {
         ev.type === "file_rename_failed" && ev.torrent === this && ev.file === i
           ? new TorrentError("ENGINE", `renaming file ${i} failed: ${ev.error}`)
           : undefined,
+      this,
     );
     return ev.newName;
   }
@@ -713,6 +717,7 @@ export class Torrent {
             : ev.type === "torrent_removed"
             ? new TorrentError("TORRENT_REMOVED", "the torrent was removed")
             : undefined,
+        this,
       );
     } finally {
       this.#prioPending--;
@@ -938,7 +943,7 @@ export class Torrent {
     // Events are dispatched on a later turn of the event loop, so waiting
     // after the (synchronous) call misses nothing.
     this.#core.check(this.#core.native.sym.btx_torrent_flush_cache(id), "flushCache");
-    await this.#core.waitFor((ev) => ev.type === "cache_flushed" && ev.torrent === this);
+    await this.#core.waitFor((ev) => ev.type === "cache_flushed" && ev.torrent === this, undefined, this);
   }
 
   /** Runs a blob-returning shim call and decodes the blob. */
