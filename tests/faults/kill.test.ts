@@ -74,9 +74,13 @@ describe("kill -9", () => {
       for (let k = 0; k < KILLS; k++) {
         const c = new ChildLines(spawnSame("_kill_child.ts", env(false)));
         // A random moment: a third of the kills hit start-up (runtime and
-        // engine starting, resume file read, recheck), the rest land in the
-        // first 1.5 s of the transfer and its saves, whatever the machine's speed.
-        const saw = random() >= 1 / 3 && await c.wait((l) => l.ev === "saved" || l.ev === "error") !== null;
+        // engine starting, resume file read, recheck), the rest land within
+        // 1.5 s after a save that holds new pieces (mid-transfer, mid-save),
+        // whatever the machine's speed.
+        const saw = random() >= 1 / 3 && await c.wait((l) =>
+              l.ev === "error" || l.ev === "finished" ||
+              (l.ev === "saved" && (l.pieces as number) > ((c.of("claimed")?.pieces as number[]) ?? []).length)
+            ) !== null;
         const r = await killAfter(c, random() * (saw ? 1500 : 600));
         figures.kills++;
         const err = c.of("error");
