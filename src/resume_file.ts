@@ -80,6 +80,16 @@ export function writeResumeFile(path: string, data: Uint8Array): void {
 /**
  * Reads a resume file written by {@link writeResumeFile} (or any file of
  * resume data); undefined when it does not exist.
+ *
+ * @example Restart from the saved file, or start afresh
+ * ```ts
+ * import { readResumeFile, Session } from "./mod.ts";
+ * await using session = await Session.open({ profile: "isolated" });
+ * const resume = readResumeFile("/tmp/dl.resume");
+ * const t = resume
+ *   ? await session.add({ resume })
+ *   : await session.add({ infoHash: "0".repeat(40), savePath: "/tmp/dl", paused: true });
+ * ```
  * @throws TorrentError INVALID_ARGUMENT (bad path); IO_ERROR when it exists but cannot be read
  */
 export function readResumeFile(path: string): Uint8Array | undefined {

@@ -44,6 +44,7 @@ export class ChildLines {
         } catch {
           l = { ev: "text", text };
         }
+        l.at ??= Date.now();
         this.lines.push(l);
         this.#waiters = this.#waiters.filter((w) => {
           if (!w.pred(l)) return true;

@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import process from "node:process";
 import { assertSameTree, makeFixture, openSeeder, TempDir } from "../_helpers.ts";
 import { resumeTempPrefix } from "../../src/resume_file.ts";
 import { ChildLines, filesWithPrefix, FULL, report, rng, SEED, spawnSame } from "./_faults.ts";
@@ -72,16 +73,24 @@ describe("kill -9", () => {
       };
       const pieceBytes = (i: number) => original.subarray(i * PIECE, Math.min(SIZE, (i + 1) * PIECE));
       for (let k = 0; k < KILLS; k++) {
+        const t0 = Date.now();
         const c = new ChildLines(spawnSame("_kill_child.ts", env(false)));
         // A random moment: a third of the kills hit start-up (runtime and
         // engine starting, resume file read, recheck), the rest land within
         // 1.5 s after a save that holds new pieces (mid-transfer, mid-save),
         // whatever the machine's speed.
-        const saw = random() >= 1 / 3 && await c.wait((l) =>
-              l.ev === "error" || l.ev === "finished" ||
-              (l.ev === "saved" && (l.pieces as number) > ((c.of("claimed")?.pieces as number[]) ?? []).length)
-            ) !== null;
+        // (The 4 s cap only bounds a cycle whose transfer is slow to start.)
+        let cap: ReturnType<typeof setTimeout> | undefined;
+        const saw = random() >= 1 / 3 && await Promise.race([
+              c.wait((l) =>
+                l.ev === "error" || l.ev === "finished" ||
+                (l.ev === "saved" && (l.pieces as number) > ((c.of("claimed")?.pieces as number[]) ?? []).length)
+              ),
+              new Promise((resolve) => cap = setTimeout(resolve, 4000)),
+            ]) !== null;
+        clearTimeout(cap);
         const r = await killAfter(c, random() * (saw ? 1500 : 600));
+        if (process.env.FAULTS_DEBUG) console.log(k, c.lines.map((l) => `${l.ev}@${(l.at as number) - t0}`).join(" "));
         figures.kills++;
         const err = c.of("error");
         assert.equal(err, undefined, `child ${k} failed: ${err?.message}\n${c.stderr}`);
