@@ -4,7 +4,8 @@
 import { check, type Native, STR_BYTES, STR_LIST, takeBlob, utf8 } from "./_native.ts";
 import { TorrentError } from "./errors.ts";
 import { EventHub, stateName, type TorrentEvent } from "./events.ts";
-import { noteStorageEvent, type Torrent } from "./torrent.ts";
+import type { Torrent } from "./torrent.ts";
+import { noteStorageEvent } from "./_disk_error.ts";
 
 const BTX_E_BUFFER_TOO_SMALL = 8;
 const LATIN1 = new TextDecoder("latin1");

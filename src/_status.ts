@@ -2,7 +2,8 @@
 // by Torrent.status() and Session.statusAll(). Internal.
 import { utf8 } from "./_native.ts";
 import { stateName } from "./events.ts";
-import { diskErrorOf, type Torrent, type TorrentStatus } from "./torrent.ts";
+import type { Torrent, TorrentStatus } from "./torrent.ts";
+import { diskErrorOf } from "./_disk_error.ts";
 import type { TorrentState } from "./events.ts";
 
 /** Field indices of the extended status record (btx.h BTX_ST_*, then BTX_STX_*). */

@@ -22,6 +22,7 @@ import { parse } from "./_validate.ts";
 import { bdecode, type BDecoded, bencode } from "./bencode.ts";
 import { resolve } from "node:path";
 import { writeResumeFile } from "./resume_file.ts";
+import { diskErrorOf, onStorageEvent, setDiskError } from "./_disk_error.ts";
 import {
   decodeTrackers,
   FLAG_BITS,
@@ -226,16 +227,6 @@ let bitfieldBuf = new Uint8Array(1024);
 let availBuf = new Int32Array(4096);
 
 // ---- storage errors
-let diskErrorOfT: (t: Torrent) => TorrentStatus["error"];
-let noteStorageEventT: (t: Torrent, ev: TorrentEvent) => void;
-/** The error TorrentXT set after a failed read of the torrent's data, or null. @internal */
-export function diskErrorOf(t: Torrent): TorrentStatus["error"] {
-  return diskErrorOfT(t);
-}
-/** Called by the session for every file_error and torrent_checked event, before anyone else sees it. @internal */
-export function noteStorageEvent(t: Torrent, ev: TorrentEvent): void {
-  noteStorageEventT(t, ev);
-}
 /** Operations whose failure means data the torrent claims to have is gone (a file deleted or truncated). */
 const READ_OPS = new Set(["file_read", "file_open"]);
 
@@ -279,7 +270,6 @@ export class Torrent {
   readonly #id: number;
   #removed = false;
   #infoHash: InfoHash = {};
-  #diskError: TorrentStatus["error"] = null;
   #rechecking = false;
 
   /** @internal Made by Session.add(). */
@@ -324,7 +314,7 @@ export class Torrent {
       "status",
     );
     const st = decodeStatus(statusNums, 0, statusStrs, 0);
-    if (st.error === null && this.#diskError) st.error = { ...this.#diskError };
+    st.error ??= diskErrorOf(this);
     return st;
   }
 
@@ -486,21 +476,19 @@ export class Torrent {
 
   static {
     idOf = (t) => t.#id;
-    diskErrorOfT = (t) => t.#diskError && { ...t.#diskError };
     // libtorrent stops a torrent (error + pause) when reading its data back
     // for a hash check fails, but when the read was for a peer's request it
     // only posts file_error and goes on, still claiming pieces whose file
     // was deleted or truncated underneath. TorrentXT treats both alike:
     // error state and paused, until clearError() (and a recheck). Read
     // failures of jobs issued before a forceRecheck() are old news.
-    noteStorageEventT = (t, ev) => {
+    onStorageEvent((t, ev) => {
       if (ev.type === "torrent_checked") t.#rechecking = false;
-      if (ev.type !== "file_error" || t.removed || !READ_OPS.has(ev.operation) || t.#diskError || t.#rechecking) {
-        return;
-      }
-      t.#diskError = { code: ev.errorCode, message: `${ev.operation}: ${ev.error}`, file: -1 };
+      if (ev.type !== "file_error" || t.removed || !READ_OPS.has(ev.operation) || t.#rechecking) return;
+      if (diskErrorOf(t)) return;
+      setDiskError(t, { code: ev.errorCode, message: `${ev.operation}: ${ev.error}`, file: -1 });
       t.#core.native.sym.btx_torrent_pause(t.#id);
-    };
+    });
   }
 
   /** Calls a control function of the shim; throws its error as a TorrentError. */
@@ -562,7 +550,7 @@ export class Torrent {
    */
   clearError(): void {
     this.#call("clearError", (id) => this.#core.native.sym.btx_torrent_clear_error(id));
-    this.#diskError = null;
+    setDiskError(this, null);
     this.#call("clearError", (id) => this.#core.native.sym.btx_torrent_set_flags(id, 0, FLAG.uploadMode));
   }
 

@@ -18,7 +18,17 @@ const REPO = dirname(dirname(dirname(fromFileUrl(import.meta.url))));
 export function spawnSame(script: string, env: Record<string, string>): ChildProcess {
   const file = `${REPO}/tests/faults/${script}`;
   const argv = RUNTIME === "bun" ? [file] : ["run", "-A", "--config", `${REPO}/deno.json`, file];
-  return spawn(process.execPath, argv, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, argv, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  alive.add(child);
+  child.on("exit", () => alive.delete(child));
+  return child;
+}
+
+const alive = new Set<ChildProcess>();
+
+/** SIGKILLs every child spawned by spawnSame() that is still running (a failed test's leftovers). */
+export function killAll(): void {
+  for (const c of alive) c.kill("SIGKILL");
 }
 
 /** A child's JSON lines, as they come, and its exit. */

@@ -15,9 +15,20 @@ import { join } from "node:path";
 import process from "node:process";
 import { assertSameTree, makeFixture, openSeeder, TempDir } from "../_helpers.ts";
 import { resumeTempPrefix } from "../../src/resume_file.ts";
-import { ChildLines, filesWithPrefix, FULL, report, rng, SEED, spawnSame } from "./_faults.ts";
+import { ChildLines, filesWithPrefix, FULL, killAll, report, rng, SEED, spawnSame } from "./_faults.ts";
 
 const PIECE = 16384;
+
+/** Runs `fn`, then SIGKILLs any child it left running (when it failed half-way). */
+function cleaning(fn: () => Promise<void>): () => Promise<void> {
+  return async () => {
+    try {
+      await fn();
+    } finally {
+      killAll();
+    }
+  };
+}
 
 async function killAfter(c: ChildLines, ms: number): Promise<{ code: number | null; signal: string | null }> {
   const timer = setTimeout(() => c.child.kill("SIGKILL"), ms);
@@ -30,7 +41,7 @@ describe("kill -9", () => {
   test(
     "a download killed at random moments, again and again, resumes each time from its resume file and ends with the right bytes",
     { timeout: FULL ? 900_000 : 240_000 },
-    async () => {
+    cleaning(async () => {
       const KILLS = FULL ? 100 : 20;
       const SIZE = FULL ? 6_000_000 : 2_000_000;
       const RATE = FULL ? 300_000 : 150_000;
@@ -140,13 +151,13 @@ describe("kill -9", () => {
       assert.equal(figures.hashFailed, 0, "hash failures during the download");
       assert.ok(figures.restartsFromResume >= KILLS / 2, "most restarts came from the resume file");
       assert.ok(figures.piecesClaimed > 0, "some restart claimed pieces (else the claims were never tested)");
-    },
+    }),
   );
 
   test(
     "a process killed while rewriting a resume file with writeResumeFile() leaves a whole version every time",
     { timeout: FULL ? 600_000 : 120_000 },
-    async () => {
+    cleaning(async () => {
       const KILLS = FULL ? 100 : 20;
       const random = rng(SEED + 1);
       using dir = new TempDir();
@@ -181,6 +192,6 @@ describe("kill -9", () => {
         distinctVersions: figures.versionsSeen.size,
       });
       assert.equal(figures.kills, KILLS);
-    },
+    }),
   );
 });
