@@ -61,8 +61,10 @@ export {
   type DhtMutableItem,
   type DhtMutablePut,
   type DhtMutablePutOptions,
+  type DhtSignedItem,
   type DhtStats,
   type DhtWaitOptions,
+  verifyMutableItem,
 } from "./src/dht.ts";
 export { bdecode, type BDecoded, bencode, type BValue } from "./src/bencode.ts";
 export {

@@ -7,15 +7,18 @@
  * @module
  */
 import { type NativeLib, type NativeSymbols, symbols } from "./symbols.ts";
+import { bunWaiterUrl } from "./_bun_waiter.ts";
 
-// Imported with a computed specifier so Deno's type checker never resolves
-// "bun:ffi"; this module only ever loads under Bun.
+// Taken with process.getBuiltinModule (no import statement) so Deno's type
+// checker and `deno publish` never resolve "bun:ffi", and `bun build
+// --compile` needs nothing extra; this module only ever loads under Bun.
 interface BunFfi {
   dlopen(path: string, defs: Record<string, { args: string[]; returns: string }>): {
     symbols: Record<string, (...args: unknown[]) => number>;
   };
 }
-const ffi: BunFfi = await import(["bun", "ffi"].join(":"));
+const ffi = (globalThis as unknown as { process: { getBuiltinModule(id: string): unknown } }).process
+  .getBuiltinModule("bun:ffi") as BunFfi;
 
 const TYPE: Record<string, string> = { u32: "u32", i32: "i32", buffer: "ptr", f64: "f64" };
 
@@ -52,15 +55,18 @@ export function open(path: string): NativeLib {
     path,
     symbols: native,
     waitLoop(session, onReady) {
-      const worker = new Worker(new URL("./_bun_waiter.ts", import.meta.url).href);
+      const worker = new Worker(bunWaiterUrl());
       let stopped = false;
       worker.onmessage = (e: MessageEvent) => {
         if (stopped) return;
         if (e.data === "ready") onReady();
         else if (e.data === "closed") stop();
       };
-      // An idle session must not keep the process alive on its own.
-      (worker as unknown as { unref?: () => void }).unref?.();
+      // An idle session must not keep the process alive on its own; the
+      // session refs the worker while a caller awaits an engine event (an
+      // event stream's next(), a request's reply), as a pending socket would.
+      const w = worker as unknown as { ref?: () => void; unref?: () => void };
+      w.unref?.();
       worker.postMessage({ path, session });
       function stop() {
         if (stopped) return;
@@ -71,6 +77,12 @@ export function open(path: string): NativeLib {
         stop() {
           native.btx_session_wake(session);
           stop();
+        },
+        ref() {
+          if (!stopped) w.ref?.();
+        },
+        unref() {
+          if (!stopped) w.unref?.();
         },
       };
     },

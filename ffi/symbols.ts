@@ -469,6 +469,32 @@ export const symbols = {
     ],
     result: "i32",
   },
+  btx_dht_verify_mutable: {
+    parameters: [
+      "buffer", /* const uint8_t public_key[32] */
+      "buffer", /* const uint8_t signature[64] */
+      "buffer", /* const int64_t* seq */
+      "buffer", /* const uint8_t* salt */
+      "u32", /* salt_len */
+      "buffer", /* const uint8_t* value (bencoded) */
+      "u32", /* len */
+    ],
+    result: "i32",
+  },
+  btx_dht_put_mutable_signed: {
+    parameters: [
+      "u32", /* btx_session */
+      "buffer", /* const uint8_t public_key[32] */
+      "buffer", /* const uint8_t signature[64] */
+      "buffer", /* const int64_t* seq */
+      "buffer", /* const uint8_t* salt */
+      "u32", /* salt_len */
+      "buffer", /* const uint8_t* value (bencoded) */
+      "u32", /* len */
+      "buffer", /* uint32_t* out_request */
+    ],
+    result: "i32",
+  },
 } as const;
 
 /** The symbol table's shape. */
@@ -502,5 +528,21 @@ export interface NativeLib {
    * `onReady` on the JavaScript thread each time events are ready. Ends by
    * itself when the session closes; `stop()` ends it early.
    */
-  waitLoop(session: number, onReady: () => void): { stop(): void };
+  /**
+   * Starts waiting for the session's events off the main thread; `onReady`
+   * runs on the main thread when some are ready. `ref()`/`unref()` (where the
+   * runtime needs them: Bun) make the wait keep the process alive or not;
+   * the session refs it while a caller awaits an engine event.
+   */
+  waitLoop(session: number, onReady: () => void): WaitLoop;
+}
+
+/** A running wait loop (see {@link NativeLib.waitLoop}). */
+export interface WaitLoop {
+  /** Stops waiting (the session is closing). */
+  stop(): void;
+  /** Keeps the process alive while the loop waits (Bun; Deno's pending wait always does). */
+  ref?(): void;
+  /** Lets the process exit while the loop waits. */
+  unref?(): void;
 }

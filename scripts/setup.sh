@@ -29,6 +29,19 @@ if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/
       say "chromium could not be installed: the browser test will be skipped"
   fi
 fi
+# zbar-tools: the channels app's browser test decodes the channel card's QR code with zbarimg.
+if ! command -v zbarimg >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  say "installing zbar-tools (apt) for the channels app's QR check"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq zbar-tools >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq zbar-tools >/dev/null; } ||
+    say "zbar-tools could not be installed: the QR check will be skipped"
+fi
+# patchelf: scripts/bundle.sh sets RUNPATH $ORIGIN in the native bundle (tests/distribution.test.ts builds one).
+if ! command -v patchelf >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  say "installing patchelf (apt) for the native bundle"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq patchelf >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq patchelf >/dev/null; }
+fi
 for tool in cmake g++ npm; do
   command -v "$tool" >/dev/null || { echo "setup: '$tool' is required but not installed" >&2; exit 1; }
 done
@@ -43,6 +56,10 @@ if [ ! -x node_modules/.bin/deno ] || [ ! -x node_modules/.bin/bun ] || [ ! -d n
 fi
 node_modules/.bin/deno --version >/dev/null
 node_modules/.bin/bun --version >/dev/null
+
+# 4 (before the build). The independent peers of tests/interop/: Transmission and aria2 (apt, when root), WebTorrent
+#    and bittorrent-tracker (npm, into tests/interop/node/node_modules, without WebRTC).
+bash scripts/setup_interop.sh
 
 # 3. The native library (CMake only rebuilds what changed).
 if [ -x scripts/build_native.sh ]; then

@@ -1,6 +1,7 @@
 // SessionCore: what a Session and its Torrents share — the native handle,
 // the torrent table, the event hub and the drain that turns the shim's
 // records into typed events. Internal.
+import type { WaitLoop } from "../ffi/symbols.ts";
 import { check, type Native, STR_BYTES, STR_LIST, takeBlob, utf8 } from "./_native.ts";
 import { TorrentError } from "./errors.ts";
 import { EventHub, stateName, type TorrentEvent } from "./events.ts";
@@ -28,7 +29,9 @@ export class SessionCore {
   #f64 = new Float64Array(this.#buf.buffer);
   #u32 = new Uint32Array(this.#buf.buffer);
   #out = new Uint32Array(3);
-  #loop: { stop(): void } | undefined;
+  #loop: WaitLoop | undefined;
+  /** Callers awaiting an engine event (waitFor promises, pending event-stream reads). */
+  #holds = 0;
   /** Internal listeners (promises waiting for an event); run before streams. */
   #listeners = new Set<Listener>();
   /** The same, for events about one torrent only: found by the event's torrent, not by a scan. */
@@ -42,6 +45,21 @@ export class SessionCore {
 
   start(): void {
     this.#loop = this.native.lib.waitLoop(this.handle, () => this.drain());
+    this.hub.onHold = (d) => this.hold(d);
+    if (this.#holds > 0) this.#loop.ref?.();
+  }
+
+  /**
+   * Counts callers awaiting an engine event. While there is one, the wait
+   * loop keeps the process alive (Bun: its worker is ref'd), so a script
+   * whose only pending work is `for await (… of session.events())` or an
+   * awaited request does not exit before the event arrives.
+   */
+  hold(delta: 1 | -1): void {
+    const before = this.#holds;
+    this.#holds = Math.max(0, before + delta);
+    if (before === 0 && this.#holds > 0) this.#loop?.ref?.();
+    else if (before > 0 && this.#holds === 0) this.#loop?.unref?.();
   }
 
   /** Throws SESSION_CLOSED once close() began. */
@@ -200,18 +218,24 @@ export class SessionCore {
         onEvent: (ev) => {
           if (pred(ev)) {
             done();
+            this.hold(-1);
             resolve(ev as T);
             return;
           }
           const err = reject?.(ev);
           if (err) {
             done();
+            this.hold(-1);
             fail(err);
           }
         },
-        onClose: () => fail(new TorrentError("SESSION_CLOSED", "the session closed before the awaited event")),
+        onClose: () => {
+          this.hold(-1);
+          fail(new TorrentError("SESSION_CLOSED", "the session closed before the awaited event"));
+        },
       };
       set.add(l);
+      this.hold(1);
     });
   }
 

@@ -109,23 +109,33 @@ export function bencode(value: BValue): Uint8Array {
   return out.slice(0, off);
 }
 
-/** A decoded value: byte strings stay Uint8Array; integers are numbers. */
-export type BDecoded = number | Uint8Array | BDecoded[] | { [key: string]: BDecoded };
+/**
+ * A decoded value: byte strings stay Uint8Array; integers are numbers, or
+ * bigints beyond Number.MAX_SAFE_INTEGER (BEP 44 sequence numbers are
+ * 64-bit).
+ */
+export type BDecoded = number | bigint | Uint8Array | BDecoded[] | { [key: string]: BDecoded };
 
-/** Decodes one bencoded value; throws SyntaxError on malformed input. */
+/**
+ * Decodes one bencoded value; throws SyntaxError on malformed input:
+ * non-canonical integers (`i-0e`, leading zeros) and string lengths,
+ * non-string keys, nesting deeper than 100, trailing bytes. A key such as
+ * `__proto__` becomes an own property like any other.
+ */
 export function bdecode(buf: Uint8Array): BDecoded {
   let pos = 0;
   const dec = new TextDecoder();
   const fail = (what: string): never => {
     throw new SyntaxError(`bdecode: ${what} at byte ${pos}`);
   };
-  const readInt = (end: number): number => {
+  const readInt = (end: number, signed: boolean): number | bigint => {
     const i = buf.indexOf(end, pos);
     if (i < 0) fail("unterminated integer");
     const text = dec.decode(buf.subarray(pos, i));
-    if (!/^-?\d+$/.test(text)) fail("bad integer");
+    if (!(signed ? /^(?:0|-?[1-9]\d*)$/ : /^(?:0|[1-9]\d*)$/).test(text)) fail("bad integer");
     pos = i + 1;
-    return Number(text);
+    const n = Number(text);
+    return Number.isSafeInteger(n) ? n : BigInt(text);
   };
   const walk = (depth: number): BDecoded => {
     if (depth > 100) fail("nesting too deep");
@@ -133,7 +143,7 @@ export function bdecode(buf: Uint8Array): BDecoded {
     const c = buf[pos];
     if (c === 0x69 /* i */) {
       pos++;
-      return readInt(0x65);
+      return readInt(0x65, true);
     }
     if (c === 0x6c /* l */) {
       pos++;
@@ -148,16 +158,22 @@ export function bdecode(buf: Uint8Array): BDecoded {
       while (buf[pos] !== 0x65) {
         const k = walk(depth + 1);
         if (!(k instanceof Uint8Array)) fail("dictionary key is not a string");
-        out[dec.decode(k as Uint8Array)] = walk(depth + 1);
+        Object.defineProperty(out, dec.decode(k as Uint8Array), {
+          value: walk(depth + 1),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       }
       pos++;
       return out;
     }
     if (c >= 0x30 && c <= 0x39) {
-      const n = readInt(0x3a /* : */);
-      if (pos + n > buf.length) fail("string past the end");
-      const s = buf.subarray(pos, pos + n);
-      pos += n;
+      const n = readInt(0x3a, /* : */ false);
+      if (typeof n !== "number") fail("string length too large");
+      if (pos + (n as number) > buf.length) fail("string past the end");
+      const s = buf.subarray(pos, pos + (n as number));
+      pos += n as number;
       return s;
     }
     return fail("unexpected byte");

@@ -21,6 +21,12 @@
  * number — `DHT_CAS_MISMATCH`. Storing DHT nodes also refuse lower sequence
  * numbers themselves.
  *
+ * **Items signed elsewhere** can be checked with {@link verifyMutableItem}
+ * and stored again, as they are, with {@link Dht.putMutableSigned}: no
+ * secret key is needed, so anyone holding an item (say, a follower of a
+ * BEP 46 channel) can keep it alive on the DHT. The signature is verified
+ * in the native layer first (`DHT_BAD_SIGNATURE`).
+ *
  * @module
  */
 import { z } from "zod";
@@ -118,6 +124,26 @@ export interface DhtMutableItem {
   salt: Uint8Array;
 }
 
+/**
+ * A BEP 44 mutable item with its signature, as {@link Dht.getMutable}
+ * returns it (a {@link DhtMutableItem} is one): what
+ * {@link verifyMutableItem} checks and {@link Dht.putMutableSigned} stores.
+ */
+export interface DhtSignedItem {
+  /** 32-byte ed25519 public key. */
+  publicKey: Uint8Array;
+  /** 64-byte ed25519 signature over salt, seq and the bencoded value (BEP 44). */
+  signature: Uint8Array;
+  /** Sequence number, 0..2^53-1. */
+  seq: number;
+  /** Salt, up to 64 bytes (a string is UTF-8 encoded). Default none. */
+  salt?: string | Uint8Array;
+  /** The value bencoded, as signed. Give this or `value`. */
+  bencoded?: Uint8Array;
+  /** The value (bencoded with `bencode()` when `bencoded` is absent; ignored otherwise). */
+  value?: unknown;
+}
+
 /** Time limit of a DHT request, in milliseconds. */
 export interface DhtWaitOptions {
   /** Reject with TIMEOUT after this many ms (1..600000). Default 60000 (getPeers: 30000). */
@@ -125,6 +151,7 @@ export interface DhtWaitOptions {
 }
 
 const BTX_DHT_ANNOUNCE_SEED = 1;
+const BTX_E_DHT_BAD_SIGNATURE = 17;
 const BTX_DHT_PUT_SEQ = 1;
 const BTX_DHT_PUT_CAS = 2;
 const MAX_ITEM = 1000;
@@ -157,6 +184,33 @@ const PutMutableSchema = z.object({
   seq: seqSchema.optional(),
   cas: seqSchema.optional(),
 }).strict();
+
+const SignedItemSchema = z.object({
+  publicKey: u8(32, "publicKey"),
+  signature: u8(64, "signature"),
+  seq: seqSchema,
+  salt: SaltSchema,
+  bencoded: z.instanceof(Uint8Array).optional(),
+  value: z.unknown().optional(),
+  // Other fields of a DhtMutableItem pass through unused.
+}).loose();
+
+/** The parts of a signed item as the shim takes them. */
+function signedParts(item: DhtSignedItem, where: string) {
+  const p = parse(SignedItemSchema, item, where);
+  const salt = saltBytes(p.salt, where);
+  let v: Uint8Array;
+  if (p.bencoded !== undefined) {
+    if (p.bencoded.length === 0 || p.bencoded.length > MAX_ITEM) {
+      throw new TorrentError(
+        "INVALID_ARGUMENT",
+        `${where}: bencoded is ${p.bencoded.length} bytes; BEP 44 values are 1..${MAX_ITEM}`,
+      );
+    }
+    v = p.bencoded;
+  } else v = encodeValue(p.value, where);
+  return { publicKey: p.publicKey, signature: p.signature, seq: new BigInt64Array([BigInt(p.seq)]), salt, v };
+}
 
 function fromHex(s: string): Uint8Array {
   const out = new Uint8Array(s.length / 2);
@@ -237,6 +291,30 @@ export async function createDhtKeypair(seed?: Uint8Array): Promise<DhtKeypair> {
   const publicKey = new Uint8Array(32), secretKey = new Uint8Array(64), outSeed = new Uint8Array(32);
   check(native.sym, native.sym.btx_dht_keypair(s ?? null, publicKey, secretKey, outSeed), 0, "createDhtKeypair");
   return { publicKey, secretKey, seed: outSeed };
+}
+
+/**
+ * Checks a BEP 44 mutable item's ed25519 signature (over its salt, seq and
+ * bencoded value) in the native layer. Resolves true when it verifies,
+ * false when it does not (a forged or altered item).
+ * @throws TorrentError INVALID_ARGUMENT (bad key or signature size, seq out
+ * of range, salt over 64 bytes, a value that is not bencode or over 1000 bytes)
+ *
+ * @example Check an item got from the DHT
+ * ```ts
+ * import { Session, verifyMutableItem } from "./mod.ts";
+ * await using session = await Session.open({ profile: "isolated" });
+ * const item = await session.dht.getMutable(new Uint8Array(32), "salt");
+ * if (item) console.log(await verifyMutableItem(item)); // true: libtorrent checked it too
+ * ```
+ */
+export async function verifyMutableItem(item: DhtSignedItem): Promise<boolean> {
+  const p = signedParts(item, "verifyMutableItem");
+  const native = await getNative();
+  const rc = native.sym.btx_dht_verify_mutable(p.publicKey, p.signature, p.seq, p.salt, p.salt.length, p.v, p.v.length);
+  if (rc === BTX_E_DHT_BAD_SIGNATURE) return false;
+  check(native.sym, rc, 0, "verifyMutableItem");
+  return true;
 }
 
 /**
@@ -516,6 +594,61 @@ export class Dht {
       throw new TorrentError(
         "DHT_CAS_MISMATCH",
         `dht.putMutable: cas ${p.cas} does not match the stored item's sequence number`,
+      );
+    }
+    return { target: ev.target, seq: ev.seq, signature: fromHex(ev.signature), numSuccess: ev.numSuccess };
+  }
+
+  /**
+   * Stores a mutable item signed elsewhere, as it is: its public key, salt,
+   * seq, value and signature (e.g. an item from {@link Dht.getMutable}). No
+   * secret key is needed — this is how a holder of an item keeps it alive
+   * on the DHT. The signature is checked first; the current item is then
+   * looked up and the put refused if the DHT already holds a higher seq (or
+   * the same seq with another value): it is left as found. Resolves when
+   * the put is done.
+   * @throws TorrentError INVALID_ARGUMENT (sizes, seq, value), DHT_BAD_SIGNATURE
+   * (the signature does not verify: nothing is put), DHT_STALE_SEQUENCE,
+   * TIMEOUT, ENGINE (DHT off), SESSION_CLOSED
+   *
+   * @example Re-publish the item another session stored
+   * ```ts
+   * import { Session } from "./mod.ts";
+   * await using session = await Session.open({ profile: "isolated", dhtBootstrap: ["127.0.0.1:6881"] });
+   * const item = await session.dht.getMutable(new Uint8Array(32), "salt");
+   * if (item) console.log((await session.dht.putMutableSigned(item)).numSuccess);
+   * ```
+   */
+  async putMutableSigned(item: DhtSignedItem, options: DhtWaitOptions = {}): Promise<DhtMutablePut> {
+    this.#core.ensureOpen();
+    const p = signedParts(item, "dht.putMutableSigned");
+    const o = parse(WaitSchema, options, "dht.putMutableSigned");
+    const request = new Uint32Array(1);
+    const ev = await this.#request(
+      "dht_put",
+      (ev) => ev.requestId === request[0] && request[0] !== 0,
+      () =>
+        this.#core.check(
+          this.#sym.btx_dht_put_mutable_signed(
+            this.#core.handle,
+            p.publicKey,
+            p.signature,
+            p.seq,
+            p.salt,
+            p.salt.length,
+            p.v,
+            p.v.length,
+            request,
+          ),
+          "dht.putMutableSigned",
+        ),
+      o.timeoutMs ?? 60_000,
+      "dht.putMutableSigned",
+    );
+    if (ev.error === "DHT_STALE_SEQUENCE") {
+      throw new TorrentError(
+        "DHT_STALE_SEQUENCE",
+        `dht.putMutableSigned: the DHT holds seq ${ev.seq}, newer than (or conflicting with) seq ${item.seq}`,
       );
     }
     return { target: ev.target, seq: ev.seq, signature: fromHex(ev.signature), numSuccess: ev.numSuccess };

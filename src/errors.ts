@@ -33,6 +33,20 @@ export type ErrorCode =
   | "DHT_CAS_MISMATCH"
   /** A server could not listen (address in use, not permitted, or no Deno/Bun server API). */
   | "LISTEN_FAILED"
+  /** A BEP 44 mutable item's signature does not verify (native BTX_E_DHT_BAD_SIGNATURE). */
+  | "DHT_BAD_SIGNATURE"
+  /** Not a BEP 46 channel address (`magnet:?xs=urn:btpk:<64 hex>[&s=<hex salt>]`). */
+  | "INVALID_CHANNEL_ADDRESS"
+  /** A channel item or publish does not belong to the channel's public key. */
+  | "CHANNEL_WRONG_KEY"
+  /** A channel item's sequence number is not above the one already held. */
+  | "CHANNEL_STALE_SEQUENCE"
+  /** A channel item's value is not a BEP 46 `{ ih: <20 bytes> }` dictionary (or a feed entry is malformed). */
+  | "CHANNEL_BAD_VALUE"
+  /** A blocklist source could not be read (file missing or unreadable, fetch failed or non-2xx, stream errored). */
+  | "BLOCKLIST_SOURCE"
+  /** A blocklist source is not a blocklist at all (binary garbage, corrupt compression, no readable line). */
+  | "BLOCKLIST_FORMAT"
   /** A file of the library's own (a resume file) could not be written or read. */
   | "IO_ERROR";
 
@@ -55,6 +69,7 @@ export const NATIVE_CODES: readonly (ErrorCode | "OK")[] = [
   "ENGINE",
   "INTERNAL",
   "CREATE_FAILED",
+  "DHT_BAD_SIGNATURE",
 ];
 
 /**

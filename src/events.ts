@@ -358,7 +358,8 @@ export class EventStream implements AsyncIterableIterator<TorrentEvent> {
   #queue: TorrentEvent[] = [];
   #head = 0;
   #marker: { type: "events_dropped"; message: string; count: number } | undefined;
-  #waiter: ((r: IteratorResult<TorrentEvent>) => void) | undefined;
+  /** Pending next() calls, oldest first (concurrent next() calls get successive events). */
+  #waiters: ((r: IteratorResult<TorrentEvent>) => void)[] = [];
   #done = false;
   readonly #pred: ((ev: TorrentEvent) => boolean) | undefined;
   readonly #hub: EventHub;
@@ -374,9 +375,9 @@ export class EventStream implements AsyncIterableIterator<TorrentEvent> {
   /** @internal Offers an event; returns nothing. */
   push(ev: TorrentEvent): void {
     if (this.#done || (this.#pred && !this.#pred(ev))) return;
-    if (this.#waiter) {
-      const w = this.#waiter;
-      this.#waiter = undefined;
+    if (this.#waiters.length > 0) {
+      const w = this.#waiters.shift()!;
+      this.#hub.hold(-1);
       w({ value: ev, done: false });
       return;
     }
@@ -398,9 +399,10 @@ export class EventStream implements AsyncIterableIterator<TorrentEvent> {
   /** @internal Ends the stream after what is queued. */
   end(): void {
     this.#done = true;
-    if (this.#waiter) {
-      const w = this.#waiter;
-      this.#waiter = undefined;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) {
+      this.#hub.hold(-1);
       w({ value: undefined, done: true });
     }
   }
@@ -421,8 +423,9 @@ export class EventStream implements AsyncIterableIterator<TorrentEvent> {
       return Promise.resolve({ value, done: false });
     }
     if (this.#done) return Promise.resolve({ value: undefined, done: true });
+    this.#hub.hold(1);
     return new Promise((resolve) => {
-      this.#waiter = resolve;
+      this.#waiters.push(resolve);
     });
   }
 
@@ -446,6 +449,13 @@ export class EventStream implements AsyncIterableIterator<TorrentEvent> {
 export class EventHub {
   #streams = new Set<EventStream>();
   #closed = false;
+  /** Told +1/-1 as consumers start and stop awaiting an event (keeps Bun's process alive meanwhile). */
+  onHold: ((delta: 1 | -1) => void) | undefined;
+
+  /** @internal */
+  hold(delta: 1 | -1): void {
+    this.onHold?.(delta);
+  }
 
   get size(): number {
     return this.#streams.size;

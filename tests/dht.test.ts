@@ -19,7 +19,15 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { createHash, createPublicKey, verify } from "node:crypto";
-import { bdecode, bencode, type BValue, createDhtKeypair, type Session, type TorrentEvent } from "../mod.ts";
+import {
+  bdecode,
+  bencode,
+  type BValue,
+  createDhtKeypair,
+  type Session,
+  type TorrentEvent,
+  verifyMutableItem,
+} from "../mod.ts";
 import {
   addSeed,
   assertSameTree,
@@ -217,6 +225,40 @@ describe("a private DHT of four isolated sessions on loopback", () => {
     const fresh = await createDhtKeypair();
     await rejectsCode(() => nodes[1].dht.putMutable({ ...fresh, value: "x", cas: 0 }), "DHT_CAS_MISMATCH");
     assert.equal(await nodes[2].dht.getMutable(fresh.publicKey), null, "nothing was stored");
+  });
+
+  test("an item signed elsewhere is verified and stored again as it is, with no secret key", opts, async () => {
+    const keys = await createDhtKeypair();
+    const salt = "relay";
+    await nodes[0].dht.putMutable({ ...keys, value: "first", salt, seq: 3 });
+    const first = await nodes[1].dht.getMutable(keys.publicKey, salt);
+    assert.ok(first);
+    assert.equal(await verifyMutableItem(first), true);
+    // Re-stored by another node: same seq, same signature (nothing re-signed).
+    const again = await nodes[2].dht.putMutableSigned(first);
+    assert.equal(again.seq, 3);
+    assert.deepEqual(again.signature, first.signature);
+    assert.ok(again.numSuccess >= 1);
+    assert.equal(again.target, createHash("sha1").update(keys.publicKey).update(enc.encode(salt)).digest("hex"));
+
+    // A forged signature is refused before anything is put.
+    const forged = { ...first, signature: first.signature.slice() };
+    forged.signature[0] ^= 1;
+    assert.equal(await verifyMutableItem(forged), false);
+    assert.equal(verifyBep44(keys.publicKey, forged.signature, forged.salt, 3, forged.bencoded), false);
+    await rejectsCode(() => nodes[2].dht.putMutableSigned(forged), "DHT_BAD_SIGNATURE");
+    await rejectsCode(() => nodes[2].dht.putMutableSigned({ ...first, seq: 4 }), "DHT_BAD_SIGNATURE", "another seq");
+
+    // An older item cannot replace a newer one.
+    await nodes[0].dht.putMutable({ ...keys, value: "second", salt, seq: 4 });
+    await rejectsCode(() => nodes[3].dht.putMutableSigned(first), "DHT_STALE_SEQUENCE");
+    const now = await nodes[1].dht.getMutable(keys.publicKey, salt);
+    assert.equal(now?.seq, 4);
+    assert.equal(text(now?.value), "second");
+    await rejectsCode(
+      () => nodes[3].dht.putMutableSigned({ ...first, signature: new Uint8Array(64).slice(1) }),
+      "INVALID_ARGUMENT",
+    );
   });
 
   test(

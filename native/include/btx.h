@@ -39,7 +39,7 @@ extern "C" {
 
 /* Bumped on every incompatible change of a signature, a record layout or the
  * event wire format. The loader refuses a library whose version differs. */
-#define BTX_ABI_VERSION 1
+#define BTX_ABI_VERSION 2
 
 typedef uint32_t btx_session;
 typedef uint32_t btx_torrent;
@@ -62,7 +62,8 @@ enum {
   BTX_E_NO_METADATA = 13,      /* the torrent's metadata is not known yet */
   BTX_E_ENGINE = 14,           /* libtorrent reported an error (see text) */
   BTX_E_INTERNAL = 15,         /* an unexpected exception was caught */
-  BTX_E_CREATE_FAILED = 16     /* creating a torrent failed (see text) */
+  BTX_E_CREATE_FAILED = 16,    /* creating a torrent failed (see text) */
+  BTX_E_DHT_BAD_SIGNATURE = 17 /* a BEP 44 signature does not verify */
 };
 
 /* ---- library ------------------------------------------------------------ */
@@ -746,6 +747,34 @@ BTX_API int32_t btx_dht_put_mutable(btx_session s, const uint8_t* public_key,
  * (value empty when nothing was found). */
 BTX_API int32_t btx_dht_get_mutable(btx_session s, const uint8_t* public_key, const uint8_t* salt,
                                     uint32_t salt_len);
+
+/* Checks a BEP 44 mutable item's signature: signature (64 bytes) by
+ * public_key (32 bytes) over "4:salt<n>:<salt>" (only with a salt) +
+ * "3:seqi<seq>e1:v" + the value, canonically re-encoded. *seq is 0..2^53-1.
+ * BTX_OK when it verifies, BTX_E_DHT_BAD_SIGNATURE when it does not,
+ * BTX_E_INVALID_ARGUMENT for a malformed value, salt or seq. Needs no
+ * session. (libtorrent's verify_mutable_item is not exported by its shared
+ * library, so the shim builds the same signed message and calls
+ * ed25519_verify.) */
+BTX_API int32_t btx_dht_verify_mutable(const uint8_t* public_key, const uint8_t* signature,
+                                       const int64_t* seq, const uint8_t* salt, uint32_t salt_len,
+                                       const uint8_t* value, uint32_t len);
+
+/* Stores a mutable item someone else signed: the exact item held (say, got
+ * from the DHT) is put again under public_key and salt with its signature
+ * (64 bytes) and *seq, with no secret key — so anyone holding an item can
+ * keep it alive on the DHT. The signature is checked first (as
+ * btx_dht_verify_mutable): one that does not verify gives
+ * BTX_E_DHT_BAD_SIGNATURE and nothing is put. The current item is looked up
+ * first; if it has a higher seq, or the same seq with another value, the
+ * put is refused (the stored item is left as found). *out_request receives
+ * an id; event "dht_put" with that requestId reports the outcome: error ""
+ * (stored on numSuccess nodes) or "DHT_STALE_SEQUENCE". */
+BTX_API int32_t btx_dht_put_mutable_signed(btx_session s, const uint8_t* public_key,
+                                           const uint8_t* signature, const int64_t* seq,
+                                           const uint8_t* salt, uint32_t salt_len,
+                                           const uint8_t* value, uint32_t len,
+                                           uint32_t* out_request);
 
 #ifdef __cplusplus
 }

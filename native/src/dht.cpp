@@ -1,6 +1,7 @@
 // The DHT: nodes, announces and peer lookups, routing-table stats, state
 // save/load, and BEP 44 items (immutable, and mutable items signed here with
-// ed25519 inside libtorrent's put callback, on its network thread).
+// ed25519 inside libtorrent's put callback, on its network thread), plus
+// signature checks and re-puts of mutable items signed elsewhere.
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -33,6 +34,9 @@ struct PutRequest {
   std::string bencoded;  // canonical bencoding of `value`
   bool has_seq = false, has_cas = false;
   int64_t seq = 0, cas = 0;
+  // btx_dht_put_mutable_signed: the held item's signature (with `seq`);
+  // no secret key is involved.
+  std::array<char, 64> sig{};
   std::atomic<int> outcome{0};  // 0 pending, then one of the kPut* below
   int64_t put_seq = 0;
   std::array<char, 64> put_sig{};
@@ -131,6 +135,57 @@ bool keys_match(lt::dht::public_key const& pk, lt::dht::secret_key const& sk) {
   static char const probe[] = "torrentxt key check";
   auto sig = lt::dht::ed25519_sign({probe, sizeof probe - 1}, pk, sk);
   return lt::dht::ed25519_verify(sig, {probe, sizeof probe - 1}, pk);
+}
+
+// The message a BEP 44 mutable item's signature covers (libtorrent's
+// canonical_string): "4:salt<n>:<salt>" when there is a salt, then
+// "3:seqi<seq>e1:v" and the bencoded value.
+std::string signed_message(std::string const& bencoded, std::string const& salt, int64_t seq) {
+  std::string m;
+  if (!salt.empty()) m += "4:salt" + std::to_string(salt.size()) + ":" + salt;
+  m += "3:seqi" + std::to_string(seq) + "e1:v";
+  m += bencoded;
+  return m;
+}
+
+// libtorrent's verify_mutable_item (not exported by its shared library).
+bool verify_item(std::string const& bencoded, std::string const& salt, int64_t seq, std::array<char, 32> const& pk,
+                 std::array<char, 64> const& sig) {
+  std::string const m = signed_message(bencoded, salt, seq);
+  lt::dht::signature s;
+  s.bytes = sig;
+  return lt::dht::ed25519_verify(s, {m.data(), static_cast<std::ptrdiff_t>(m.size())}, lt::dht::public_key(pk.data()));
+}
+
+// The common arguments of the verify and signed-put calls, validated.
+struct SignedArgs {
+  std::array<char, 32> pk{};
+  std::array<char, 64> sig{};
+  int64_t seq = 0;
+  std::string salt;
+  lt::entry value;
+  std::string bencoded;
+};
+
+SignedArgs read_signed(uint8_t const* public_key, uint8_t const* signature, int64_t const* seq, uint8_t const* salt,
+                       uint32_t salt_len, uint8_t const* value, uint32_t len) {
+  SignedArgs a;
+  if (!public_key || !signature) btx::fail(BTX_E_INVALID_ARGUMENT, "public key and signature are required");
+  if (!seq) btx::fail(BTX_E_INVALID_ARGUMENT, "seq: null buffer");
+  if (*seq < 0 || *seq > kMaxSeq) btx::fail(BTX_E_INVALID_ARGUMENT, "seq must be 0..2^53-1");
+  if (salt_len > kMaxSaltSize) btx::fail(BTX_E_INVALID_ARGUMENT, "salt is longer than 64 bytes (BEP 44)");
+  if (salt_len && !salt) btx::fail(BTX_E_INVALID_ARGUMENT, "salt: null buffer");
+  a.value = read_value(value, len, a.bencoded);
+  std::memcpy(a.pk.data(), public_key, 32);
+  std::memcpy(a.sig.data(), signature, 64);
+  a.seq = *seq;
+  if (salt_len) a.salt.assign(reinterpret_cast<char const*>(salt), salt_len);
+  return a;
+}
+
+void require_signature(SignedArgs const& a) {
+  if (!verify_item(a.bencoded, a.salt, a.seq, a.pk, a.sig))
+    btx::fail(BTX_E_DHT_BAD_SIGNATURE, "the signature does not verify for this public key, salt, seq and value (BEP 44)");
 }
 
 }  // namespace
@@ -398,6 +453,72 @@ extern "C" BTX_API int32_t btx_dht_get_mutable(btx_session h, uint8_t const* pub
     std::array<char, 32> pk;
     std::memcpy(pk.data(), public_key, 32);
     ses.dht_get_item(pk, salt_len ? std::string(reinterpret_cast<char const*>(salt), salt_len) : std::string());
+    return BTX_OK;
+  });
+}
+
+extern "C" BTX_API int32_t btx_dht_verify_mutable(uint8_t const* public_key, uint8_t const* signature,
+                                                  int64_t const* seq, uint8_t const* salt, uint32_t salt_len,
+                                                  uint8_t const* value, uint32_t len) {
+  return btx::guard(nullptr, [&]() -> int32_t {
+    require_signature(read_signed(public_key, signature, seq, salt, salt_len, value, len));
+    return BTX_OK;
+  });
+}
+
+extern "C" BTX_API int32_t btx_dht_put_mutable_signed(btx_session h, uint8_t const* public_key,
+                                                      uint8_t const* signature, int64_t const* seq,
+                                                      uint8_t const* salt, uint32_t salt_len, uint8_t const* value,
+                                                      uint32_t len, uint32_t* out_request) {
+  return btx::with_session(h, [&](btx::SessionState& s, lt::session& ses) -> int32_t {
+    if (!out_request) btx::fail(BTX_E_INVALID_ARGUMENT, "out is null");
+    SignedArgs a = read_signed(public_key, signature, seq, salt, salt_len, value, len);
+    require_signature(a);
+    require_dht(ses);
+    auto req = std::make_shared<btx::PutRequest>();
+    req->pk = a.pk;
+    req->sig = a.sig;
+    req->seq = a.seq;
+    req->has_seq = true;
+    req->salt = std::move(a.salt);
+    req->value = std::move(a.value);
+    req->bencoded = std::move(a.bencoded);
+    auto puts = puts_of(s);
+    {
+      std::lock_guard<std::mutex> l(puts->mu);
+      req->id = ++puts->next_id;
+      if (req->id == 0) req->id = ++puts->next_id;
+      puts->pending.push_back(req);
+    }
+    *out_request = req->id;
+
+    // On libtorrent's network thread, with the current item (if any): put
+    // the held item unless the DHT already has a newer one (or another
+    // value under the same seq). Nothing is signed here.
+    auto cb = [req](lt::entry& v, std::array<char, 64>& sig, std::int64_t& seq_, std::string const&) {
+      bool const exists = v.type() != lt::entry::undefined_t;
+      int outcome = kPutSigned;
+      if (exists && seq_ >= req->seq) {
+        std::string cur;
+        if (seq_ == req->seq) lt::bencode(std::back_inserter(cur), v);
+        if (seq_ > req->seq || cur != req->bencoded) outcome = kPutStale;
+      }
+      if (outcome == kPutSigned) {
+        v = req->value;
+        seq_ = req->seq;
+        sig = req->sig;
+      }
+      req->put_seq = seq_;
+      req->put_sig = sig;
+      req->outcome.store(outcome, std::memory_order_release);
+    };
+    try {
+      ses.dht_put_item(req->pk, std::move(cb), req->salt);
+    } catch (...) {
+      std::lock_guard<std::mutex> l(puts->mu);
+      puts->pending.erase(std::remove(puts->pending.begin(), puts->pending.end(), req), puts->pending.end());
+      throw;
+    }
     return BTX_OK;
   });
 }

@@ -9,6 +9,9 @@
 
 #include <libtorrent/bencode.hpp>
 #include <libtorrent/entry.hpp>
+#include <libtorrent/kademlia/ed25519.hpp>
+#include <libtorrent/kademlia/item.hpp>
+#include <libtorrent/kademlia/types.hpp>
 
 #include "btx.h"
 
@@ -224,10 +227,96 @@ static void dht_validation() {
   CHECK_EQ(btx_session_close(on), BTX_OK);
 }
 
+// Items signed elsewhere: btx_dht_verify_mutable agrees with libtorrent's
+// own signer (sign_mutable_item) and refuses every altered part;
+// btx_dht_put_mutable_signed checks the signature before anything else.
+static void dht_signed_items() {
+  uint8_t seed[32], pk[32], sk[64], pk2[32], sk2[64];
+  std::memset(seed, 3, sizeof seed);
+  CHECK_EQ(btx_dht_keypair(seed, pk, sk, nullptr), BTX_OK);
+  CHECK_EQ(btx_dht_keypair(nullptr, pk2, sk2, nullptr), BTX_OK);
+  std::string v = "d2:ih20:aaaaaaaaaaaaaaaaaaaae";
+  std::string salt = "channel";
+  int64_t seq = 42;
+  auto sign = [&](std::string const& value, std::string const& s, int64_t q) {
+    lt::dht::signature sig = lt::dht::sign_mutable_item({value.data(), (std::ptrdiff_t)value.size()},
+                                                        {s.data(), (std::ptrdiff_t)s.size()}, lt::dht::sequence_number(q),
+                                                        lt::dht::public_key(reinterpret_cast<char const*>(pk)),
+                                                        lt::dht::secret_key(reinterpret_cast<char const*>(sk)));
+    std::array<uint8_t, 64> out;
+    std::memcpy(out.data(), sig.bytes.data(), 64);
+    return out;
+  };
+  auto sig = sign(v, salt, seq);
+  auto verify = [&](uint8_t const* key, uint8_t const* sg, int64_t q, std::string const& s, std::string const& value) {
+    return btx_dht_verify_mutable(key, sg, &q, s.empty() ? nullptr : u8(s), n32(s), u8(value), n32(value));
+  };
+  CHECK_EQ(verify(pk, sig.data(), seq, salt, v), BTX_OK);
+  CHECK_EQ(verify(pk, sig.data(), seq + 1, salt, v), BTX_E_DHT_BAD_SIGNATURE);     // another seq
+  CHECK_EQ(verify(pk, sig.data(), seq, "other", v), BTX_E_DHT_BAD_SIGNATURE);      // another salt
+  CHECK_EQ(verify(pk, sig.data(), seq, "", v), BTX_E_DHT_BAD_SIGNATURE);           // no salt
+  CHECK_EQ(verify(pk2, sig.data(), seq, salt, v), BTX_E_DHT_BAD_SIGNATURE);        // another key
+  std::string v2 = "d2:ih20:baaaaaaaaaaaaaaaaaaae";
+  CHECK_EQ(verify(pk, sig.data(), seq, salt, v2), BTX_E_DHT_BAD_SIGNATURE);        // another value
+  auto forged = sig;
+  forged[10] ^= 1;
+  CHECK_EQ(verify(pk, forged.data(), seq, salt, v), BTX_E_DHT_BAD_SIGNATURE);      // one bit flipped
+  // Without a salt the message has no salt part.
+  auto plain = sign(v, "", 0);
+  CHECK_EQ(verify(pk, plain.data(), 0, "", v), BTX_OK);
+  // The value is checked in canonical form: unsorted keys verify as sorted.
+  std::string sorted = "d1:ai2e1:bi1ee", unsorted = "d1:bi1e1:ai2ee";
+  auto sig3 = sign(sorted, salt, 7);
+  CHECK_EQ(verify(pk, sig3.data(), 7, salt, unsorted), BTX_OK);
+  // Malformed arguments.
+  int64_t neg = -1, huge = int64_t(1) << 53;
+  CHECK_EQ(btx_dht_verify_mutable(pk, sig.data(), &neg, u8(salt), n32(salt), u8(v), n32(v)), BTX_E_INVALID_ARGUMENT);
+  CHECK_EQ(btx_dht_verify_mutable(pk, sig.data(), &huge, u8(salt), n32(salt), u8(v), n32(v)), BTX_E_INVALID_ARGUMENT);
+  CHECK_EQ(btx_dht_verify_mutable(pk, sig.data(), nullptr, u8(salt), n32(salt), u8(v), n32(v)), BTX_E_INVALID_ARGUMENT);
+  CHECK_EQ(btx_dht_verify_mutable(nullptr, sig.data(), &seq, u8(salt), n32(salt), u8(v), n32(v)), BTX_E_INVALID_ARGUMENT);
+  CHECK_EQ(btx_dht_verify_mutable(pk, nullptr, &seq, u8(salt), n32(salt), u8(v), n32(v)), BTX_E_INVALID_ARGUMENT);
+  CHECK_EQ(btx_dht_verify_mutable(pk, sig.data(), &seq, u8(salt), n32(salt), nullptr, 0), BTX_E_INVALID_ARGUMENT);
+  std::string long_salt(65, 's');
+  CHECK_EQ(btx_dht_verify_mutable(pk, sig.data(), &seq, u8(long_salt), n32(long_salt), u8(v), n32(v)),
+           BTX_E_INVALID_ARGUMENT);
+  std::string junk = "5:hello!";
+  CHECK_EQ(btx_dht_verify_mutable(pk, sig.data(), &seq, u8(salt), n32(salt), u8(junk), n32(junk)),
+           BTX_E_INVALID_ARGUMENT);
+  // The error text is readable for session-less calls.
+  uint8_t text[256];
+  uint32_t text_len = 0;
+  CHECK_EQ(verify(pk, forged.data(), seq, salt, v), BTX_E_DHT_BAD_SIGNATURE);
+  CHECK_EQ(btx_last_error(0, text, sizeof text, &text_len), BTX_OK);
+  CHECK(std::string(reinterpret_cast<char*>(text), text_len).find("signature") != std::string::npos);
+
+  // Signed puts: the signature is checked before the DHT is needed.
+  uint32_t req = 0;
+  btx_session off = open_session(false, BTX_SESSION_LOOPBACK_ONLY);
+  CHECK_EQ(btx_dht_put_mutable_signed(off, pk, forged.data(), &seq, u8(salt), n32(salt), u8(v), n32(v), &req),
+           BTX_E_DHT_BAD_SIGNATURE);
+  CHECK_EQ(btx_dht_put_mutable_signed(off, pk2, sig.data(), &seq, u8(salt), n32(salt), u8(v), n32(v), &req),
+           BTX_E_DHT_BAD_SIGNATURE);
+  CHECK_EQ(btx_dht_put_mutable_signed(off, pk, sig.data(), &seq, u8(salt), n32(salt), u8(v), n32(v), nullptr),
+           BTX_E_INVALID_ARGUMENT);
+  CHECK_EQ(btx_dht_put_mutable_signed(off, pk, sig.data(), &seq, u8(salt), n32(salt), u8(v), n32(v), &req),
+           BTX_E_ENGINE);  // valid, but the DHT is off
+  CHECK_EQ(btx_session_close(off), BTX_OK);
+  CHECK_EQ(btx_dht_put_mutable_signed(off, pk, sig.data(), &seq, u8(salt), n32(salt), u8(v), n32(v), &req),
+           BTX_E_BAD_HANDLE);
+  btx_session on = open_session(true, BTX_SESSION_LOOPBACK_ONLY);
+  CHECK_EQ(btx_dht_put_mutable_signed(on, pk, forged.data(), &seq, u8(salt), n32(salt), u8(v), n32(v), &req),
+           BTX_E_DHT_BAD_SIGNATURE);
+  req = 0;
+  CHECK_EQ(btx_dht_put_mutable_signed(on, pk, sig.data(), &seq, u8(salt), n32(salt), u8(v), n32(v), &req), BTX_OK);
+  CHECK(req != 0);
+  CHECK_EQ(btx_session_close(on), BTX_OK);
+}
+
 int main() {
   ip_filter_validation();
   ip_filter_loopback_guard();
   dht_validation();
+  dht_signed_items();
   if (g_failures) {
     std::fprintf(stderr, "%d check(s) failed\n", g_failures);
     return 1;

@@ -226,7 +226,12 @@ export function isMedia(type: string): boolean {
  */
 export function contentDisposition(name: string, attachment: boolean): string {
   const fallback = name.replace(/[^\x20-\x7e]|["\\%]/g, "_");
-  const star = encodeURIComponent(name).replace(/['()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
+  // Lone surrogates cannot be percent-encoded as UTF-8: U+FFFD stands in.
+  const wellFormed = name.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd");
+  const star = encodeURIComponent(wellFormed).replace(
+    /['()*]/g,
+    (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase(),
+  );
   return `${attachment ? "attachment" : "inline"}; filename="${fallback}"; filename*=UTF-8''${star}`;
 }
 
