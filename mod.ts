@@ -28,6 +28,7 @@ export {
 export { type InfoHash, Torrent, type TorrentStatus } from "./src/torrent.ts";
 export { type CreatedTorrent, createTorrent, type CreateTorrentOptions } from "./src/create.ts";
 export { type ErrorCode, TorrentError } from "./src/errors.ts";
+export { readResumeFile, writeResumeFile } from "./src/resume_file.ts";
 export type {
   AddFlags,
   CloseOptions,

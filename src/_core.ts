@@ -6,6 +6,7 @@ import { check, type Native, STR_BYTES, STR_LIST, takeBlob, utf8 } from "./_nati
 import { TorrentError } from "./errors.ts";
 import { EventHub, stateName, type TorrentEvent } from "./events.ts";
 import type { Torrent } from "./torrent.ts";
+import { noteStorageEvent } from "./_disk_error.ts";
 
 const BTX_E_BUFFER_TOO_SMALL = 8;
 const LATIN1 = new TextDecoder("latin1");
@@ -33,6 +34,8 @@ export class SessionCore {
   #holds = 0;
   /** Internal listeners (promises waiting for an event); run before streams. */
   #listeners = new Set<Listener>();
+  /** The same, for events about one torrent only: found by the event's torrent, not by a scan. */
+  #byTorrent = new Map<Torrent, Set<Listener>>();
   #engineGone = false;
 
   constructor(native: Native, handle: number) {
@@ -184,10 +187,19 @@ export class SessionCore {
   }
 
   #emit(ev: TorrentEvent): void {
+    if (ev.torrent && (ev.type === "file_error" || ev.type === "torrent_checked")) noteStorageEvent(ev.torrent, ev);
     for (const l of this.#listeners) {
       try {
         l.onEvent(ev);
       } catch { /* a listener's own bug must not stop the drain */ }
+    }
+    const mine = ev.torrent && this.#byTorrent.get(ev.torrent);
+    if (mine) {
+      for (const l of mine) {
+        try {
+          l.onEvent(ev);
+        } catch { /* as above */ }
+      }
     }
     this.hub.publish(ev);
   }
@@ -195,23 +207,37 @@ export class SessionCore {
   /**
    * Resolves with the first event for which `pred` returns true; rejects
    * with `reject(ev)`'s error when that returns one, or SESSION_CLOSED.
+   * With `about`, only events about that torrent are looked at (a map
+   * lookup per event instead of a call per waiter: thousands of removals
+   * can wait at once).
    */
   waitFor<T extends TorrentEvent>(
     pred: (ev: TorrentEvent) => boolean,
     reject?: (ev: TorrentEvent) => TorrentError | undefined,
+    about?: Torrent,
   ): Promise<T> {
     return new Promise<T>((resolve, fail) => {
+      let set = this.#listeners;
+      if (about) {
+        let s = this.#byTorrent.get(about);
+        if (!s) this.#byTorrent.set(about, s = new Set());
+        set = s;
+      }
+      const done = () => {
+        set.delete(l);
+        if (about && set.size === 0 && this.#byTorrent.get(about) === set) this.#byTorrent.delete(about);
+      };
       const l: Listener = {
         onEvent: (ev) => {
           if (pred(ev)) {
-            this.#listeners.delete(l);
+            done();
             this.hold(-1);
             resolve(ev as T);
             return;
           }
           const err = reject?.(ev);
           if (err) {
-            this.#listeners.delete(l);
+            done();
             this.hold(-1);
             fail(err);
           }
@@ -221,7 +247,7 @@ export class SessionCore {
           fail(new TorrentError("SESSION_CLOSED", "the session closed before the awaited event"));
         },
       };
-      this.#listeners.add(l);
+      set.add(l);
       this.hold(1);
     });
   }
@@ -235,6 +261,8 @@ export class SessionCore {
     const rc = await this.native.sym.btx_session_close(this.handle);
     for (const l of this.#listeners) l.onClose();
     this.#listeners.clear();
+    for (const set of this.#byTorrent.values()) for (const l of set) l.onClose();
+    this.#byTorrent.clear();
     this.hub.close();
     this.torrents.clear();
     if (rc !== 0 && rc !== 1 /* already closed */) this.check(rc, "close");

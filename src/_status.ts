@@ -3,6 +3,7 @@
 import { utf8 } from "./_native.ts";
 import { stateName } from "./events.ts";
 import type { Torrent, TorrentStatus } from "./torrent.ts";
+import { diskErrorOf } from "./_disk_error.ts";
 import type { TorrentState } from "./events.ts";
 
 /** Field indices of the extended status record (btx.h BTX_ST_*, then BTX_STX_*). */
@@ -79,7 +80,7 @@ export const ST = {
 } as const;
 
 // libtorrent torrent_flags bits read here (torrent_flags.hpp).
-const PAUSED = 1 << 4, AUTO_MANAGED = 1 << 5, SEQUENTIAL = 1 << 9;
+const UPLOAD_MODE = 1 << 1, PAUSED = 1 << 4, AUTO_MANAGED = 1 << 5, SEQUENTIAL = 1 << 9;
 
 type Decode = (buf: Uint8Array, off: number, len: number) => string;
 
@@ -151,6 +152,7 @@ export function decodeStatus(
     paused: (flags & PAUSED) !== 0,
     autoManaged: (flags & AUTO_MANAGED) !== 0,
     sequential: (flags & SEQUENTIAL) !== 0,
+    uploadMode: (flags & UPLOAD_MODE) !== 0,
     hasMetadata: n[base + ST.HAS_METADATA] !== 0,
     isSeeding: n[base + ST.IS_SEEDING] !== 0,
     isFinished: finished,
@@ -439,6 +441,10 @@ export class StatusRecord implements TorrentStatus {
     return (this.#n[this.#b + ST.FLAGS] & SEQUENTIAL) !== 0;
   }
   /** See {@link TorrentStatus}. */
+  get uploadMode(): boolean {
+    return (this.#n[this.#b + ST.FLAGS] & UPLOAD_MODE) !== 0;
+  }
+  /** See {@link TorrentStatus}. */
   get hasMetadata(): boolean {
     return this.#n[this.#b + ST.HAS_METADATA] !== 0;
   }
@@ -508,7 +514,7 @@ export class StatusRecord implements TorrentStatus {
   }
   /** See {@link TorrentStatus}. */
   get error(): TorrentStatus["error"] {
-    return errorOf(this.#n, this.#b, this.#s, this.#so);
+    return errorOf(this.#n, this.#b, this.#s, this.#so) ?? diskErrorOf(this.torrent);
   }
   /** See {@link TorrentStatus}. */
   get nextAnnounce(): number {
@@ -625,7 +631,9 @@ export class StatusRecord implements TorrentStatus {
 
   /** A plain-object copy of the status (what `torrent.status()` returns). */
   toObject(): TorrentStatus {
-    return decodeStatus(this.#n, this.#b, this.#s, this.#so);
+    const st = decodeStatus(this.#n, this.#b, this.#s, this.#so);
+    st.error ??= diskErrorOf(this.torrent);
+    return st;
   }
 
   /** For JSON.stringify: the plain status (without `torrent`). */

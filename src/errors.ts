@@ -46,7 +46,9 @@ export type ErrorCode =
   /** A blocklist source could not be read (file missing or unreadable, fetch failed or non-2xx, stream errored). */
   | "BLOCKLIST_SOURCE"
   /** A blocklist source is not a blocklist at all (binary garbage, corrupt compression, no readable line). */
-  | "BLOCKLIST_FORMAT";
+  | "BLOCKLIST_FORMAT"
+  /** A file of the library's own (a resume file) could not be written or read. */
+  | "IO_ERROR";
 
 /** Native status code → string code, by index (BTX_OK is 0). */
 export const NATIVE_CODES: readonly (ErrorCode | "OK")[] = [

@@ -339,6 +339,8 @@ const HexHashSchema = z.string().regex(
 const SaveStateSchema = z.object({ settings: z.boolean().optional(), dht: z.boolean().optional() }).strict();
 
 const BTX_SESSION_POSIX_DISK_IO = 1;
+/** libtorrent 2.0's default alert_queue_size. */
+const DEFAULT_ALERT_QUEUE = 2000;
 const BTX_SESSION_LOOPBACK_ONLY = 2;
 
 /**
@@ -481,9 +483,29 @@ export class Session implements AsyncDisposable {
   /** Resolved save paths of add() (a few distinct ones, resolved once). */
   readonly #addPaths = new Map<string, string>();
 
-  private constructor(core: SessionCore, isolated: boolean) {
+  private constructor(core: SessionCore, isolated: boolean, alertQueueSize: number | undefined) {
     this.#core = core;
     this.#isolated = isolated;
+    this.#alertQueue = alertQueueSize ?? DEFAULT_ALERT_QUEUE;
+    this.#alertQueueFixed = alertQueueSize !== undefined;
+  }
+
+  // libtorrent drops alerts past alert_queue_size (x2 for high-priority
+  // ones, x3 for critical ones such as torrent_removed) when they come
+  // faster than they are drained — e.g. thousands of torrents removed in
+  // one go. A dropped torrent_removed would leave remove() waiting forever,
+  // so unless the user sized the queue, it grows with the torrent count:
+  // at least 4 per torrent + 1000 (doubling, never shrinking).
+  #alertQueue: number;
+  #alertQueueFixed: boolean;
+  #roomForAlerts(adding = 0): void {
+    if (this.#alertQueueFixed) return;
+    const need = 4 * (this.#core.torrents.size + adding) + 1000;
+    if (need <= this.#alertQueue) return;
+    let size = this.#alertQueue;
+    while (size < need) size *= 2;
+    this.#alertQueue = size;
+    this.applySettings({ alert_queue_size: size });
   }
 
   /**
@@ -530,7 +552,8 @@ export class Session implements AsyncDisposable {
     check(native.sym, rc, 0, "Session.open");
     const core = new SessionCore(native, out32[0]);
     core.start();
-    return new Session(core, isolated);
+    const queue = settings.alert_queue_size;
+    return new Session(core, isolated, typeof queue === "number" ? queue : undefined);
   }
 
   /** True once `close()` began. */
@@ -558,6 +581,7 @@ export class Session implements AsyncDisposable {
       const id = out32[0];
       const t = new Torrent(this.#core, id);
       this.#core.torrents.set(id, t);
+      this.#roomForAlerts();
       return Promise.resolve(t);
     } catch (e) {
       return Promise.reject(e);
@@ -844,6 +868,7 @@ export class Session implements AsyncDisposable {
     if (list.length === 0) return [];
     const paths = new Map<string, string>();
     const w = new AddListWriter();
+    this.#roomForAlerts(list.length);
     const batch = new Uint32Array(1);
     const ids = new Uint32Array(list.length), codes = new Int32Array(list.length);
     try {
@@ -876,6 +901,7 @@ export class Session implements AsyncDisposable {
       core.torrents.set(ids[i], t);
       added[i] = t;
     }
+    this.#roomForAlerts();
     if (failed < 0) return added;
     const error = new TorrentError(codeOf(codes[failed]), `addMany: ${lastError(sym, core.handle)}`);
     await Promise.all(added.filter((t) => t !== undefined).map((t) => t.remove()));

@@ -21,6 +21,8 @@ import { z } from "zod";
 import { parse } from "./_validate.ts";
 import { bdecode, type BDecoded, bencode } from "./bencode.ts";
 import { resolve } from "node:path";
+import { writeResumeFile } from "./resume_file.ts";
+import { diskErrorOf, onStorageEvent, setDiskError } from "./_disk_error.ts";
 import {
   decodeTrackers,
   FLAG_BITS,
@@ -96,6 +98,13 @@ export interface TorrentStatus {
   autoManaged: boolean;
   /** Pieces are fetched in order. */
   sequential: boolean;
+  /**
+   * Uploads only, requests nothing: set by `setFlags({ uploadMode })`, and
+   * by libtorrent itself when a write to disk failed with a full disk,
+   * a read-only file system or a permission error (a `file_error` event
+   * says which). `clearError()` leaves it once the cause is fixed.
+   */
+  uploadMode: boolean;
   /** The info dictionary is known. */
   hasMetadata: boolean;
   /** Every piece is had and the torrent uploads. */
@@ -228,6 +237,10 @@ const inspectBufs = new RecordBuffers(64 * 15, 4096);
 let bitfieldBuf = new Uint8Array(1024);
 let availBuf = new Int32Array(4096);
 
+// ---- storage errors
+/** Operations whose failure means data the torrent claims to have is gone (a file deleted or truncated). */
+const READ_OPS = new Set(["file_read", "file_open"]);
+
 // ---- torrent control
 let idOf: (t: Torrent) => number;
 /** The native handle of `t` (no liveness check). @internal */
@@ -273,6 +286,7 @@ export class Torrent {
   // #hashAt of it decodes its own on first use.
   #hashBuf: Uint8Array | undefined;
   #hashAt = 0;
+  #rechecking = false;
 
   /** @internal Made by Session.add() / addMany() (which passes the bulk-read info-hashes). */
   constructor(core: SessionCore, id: number, hashBuf?: Uint8Array, hashAt = 0) {
@@ -322,7 +336,9 @@ export class Torrent {
       this.#core.native.sym.btx_torrent_status_ex(id, statusNums, statusStrs, statusStrs.length),
       "status",
     );
-    return decodeStatus(statusNums, 0, statusStrs, 0);
+    const st = decodeStatus(statusNums, 0, statusStrs, 0);
+    st.error ??= diskErrorOf(this);
+    return st;
   }
 
   /** Stops the torrent: disconnects its peers; no payload moves until `resume()`. */
@@ -361,6 +377,7 @@ export class Torrent {
         ev.type === "torrent_delete_failed" && ev.torrent === this
           ? new TorrentError("ENGINE", `deleting the files failed: ${ev.error}`)
           : undefined,
+      this,
     );
     this.#core.check(this.#core.native.sym.btx_torrent_remove(id, o.deleteFiles ? 1 : 0), "remove");
     this.#removed = true;
@@ -380,10 +397,25 @@ export class Torrent {
         ev.type === "save_resume_data_failed" && ev.torrent === this
           ? new TorrentError("ENGINE", `saving resume data failed: ${ev.error}`)
           : undefined,
+      this,
     );
     this.#core.check(this.#core.native.sym.btx_torrent_save_resume(id), "saveResumeData");
     const ev = await done;
     return ev.resumeData;
+  }
+
+  /**
+   * Saves resume data (as `saveResumeData()`) and writes it to `path`
+   * atomically with {@link writeResumeFile}: a crash or `kill -9` at any
+   * moment leaves either the previous file or the new one, never a torn one.
+   * @returns the resume data written
+   * @throws TorrentError IO_ERROR (the previous file stays), ENGINE, TORRENT_REMOVED, SESSION_CLOSED, INVALID_ARGUMENT
+   */
+  async saveResumeFile(path: string): Promise<Uint8Array> {
+    const p = parse(z.string().min(1), path, "saveResumeFile");
+    const data = await this.saveResumeData();
+    writeResumeFile(p, data);
+    return data;
   }
 
   /** Events about this torrent (see `session.events()`, also for `options`). @throws TorrentError INVALID_ARGUMENT */
@@ -467,6 +499,19 @@ export class Torrent {
 
   static {
     idOf = (t) => t.#id;
+    // libtorrent stops a torrent (error + pause) when reading its data back
+    // for a hash check fails, but when the read was for a peer's request it
+    // only posts file_error and goes on, still claiming pieces whose file
+    // was deleted or truncated underneath. TorrentXT treats both alike:
+    // error state and paused, until clearError() (and a recheck). Read
+    // failures of jobs issued before a forceRecheck() are old news.
+    onStorageEvent((t, ev) => {
+      if (ev.type === "torrent_checked") t.#rechecking = false;
+      if (ev.type !== "file_error" || t.removed || !READ_OPS.has(ev.operation) || t.#rechecking) return;
+      if (diskErrorOf(t)) return;
+      setDiskError(t, { code: ev.errorCode, message: `${ev.operation}: ${ev.error}`, file: -1 });
+      t.#core.native.sym.btx_torrent_pause(t.#id);
+    });
   }
 
   /** Calls a control function of the shim; throws its error as a TorrentError. */
@@ -483,6 +528,7 @@ export class Torrent {
    */
   forceRecheck(): void {
     this.#call("forceRecheck", (id) => this.#core.native.sym.btx_torrent_force_recheck(id));
+    this.#rechecking = true;
   }
 
   /**
@@ -515,9 +561,20 @@ export class Torrent {
     this.#call("scrape", (id) => this.#core.native.sym.btx_torrent_scrape(id, o.trackerIndex ?? -1));
   }
 
-  /** Clears the torrent's error (`status().error`) so it can run again. */
+  /**
+   * Clears the torrent's error (`status().error`) so it can run again, and
+   * leaves upload mode, which libtorrent enters on its own when a write to
+   * disk fails (disk full, read-only, no permission: `status().uploadMode`)
+   * — call it once the cause is fixed, then `resume()` if it was paused.
+   * When a file was deleted or truncated underneath (a failed read of data
+   * the torrent had: `file_error` with operation `file_read` / `file_open`,
+   * after which TorrentXT pauses the torrent and `status().error` is set),
+   * call `forceRecheck()` too, so the lost pieces are fetched again.
+   */
   clearError(): void {
     this.#call("clearError", (id) => this.#core.native.sym.btx_torrent_clear_error(id));
+    setDiskError(this, null);
+    this.#call("clearError", (id) => this.#core.native.sym.btx_torrent_set_flags(id, 0, FLAG.uploadMode));
   }
 
   /**
@@ -542,6 +599,7 @@ export class Torrent {
         ev.type === "storage_moved_failed" && ev.torrent === this
           ? new TorrentError("ENGINE", `moving the files failed: ${ev.error}${ev.file ? ` (${ev.file})` : ""}`)
           : undefined,
+      this,
     );
     return ev.path;
   }
@@ -564,6 +622,7 @@ export class Torrent {
         ev.type === "file_rename_failed" && ev.torrent === this && ev.file === i
           ? new TorrentError("ENGINE", `renaming file ${i} failed: ${ev.error}`)
           : undefined,
+      this,
     );
     return ev.newName;
   }
@@ -669,6 +728,7 @@ export class Torrent {
             : ev.type === "torrent_removed"
             ? new TorrentError("TORRENT_REMOVED", "the torrent was removed")
             : undefined,
+        this,
       );
     } finally {
       this.#prioPending--;
@@ -894,7 +954,7 @@ export class Torrent {
     // Events are dispatched on a later turn of the event loop, so waiting
     // after the (synchronous) call misses nothing.
     this.#core.check(this.#core.native.sym.btx_torrent_flush_cache(id), "flushCache");
-    await this.#core.waitFor((ev) => ev.type === "cache_flushed" && ev.torrent === this);
+    await this.#core.waitFor((ev) => ev.type === "cache_flushed" && ev.torrent === this, undefined, this);
   }
 
   /** Runs a blob-returning shim call and decodes the blob. */
