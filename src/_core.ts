@@ -105,9 +105,20 @@ export class SessionCore {
     this.#u32 = new Uint32Array(this.#buf.buffer);
   }
 
+  /** True when the batch holds a record the session itself acts on (storage errors, checks) for some torrent. */
+  #storage(bytes: number): boolean {
+    const buf = this.#buf, u32 = this.#u32, schema = this.native.schema;
+    for (let off = 0; off < bytes;) {
+      const name = schema[buf[off + 4] | (buf[off + 5] << 8)]?.name;
+      if ((name === "file_error" || name === "torrent_checked") && u32[(off + 8) >> 2] !== 0) return true;
+      off += u32[off >> 2];
+    }
+    return false;
+  }
+
   #dispatch(bytes: number): void {
     const buf = this.#buf, u32 = this.#u32, f64 = this.#f64, schema = this.native.schema;
-    if (this.#listeners.size === 0 && this.hub.size === 0) {
+    if (this.#listeners.size === 0 && this.#byTorrent.size === 0 && this.hub.size === 0 && !this.#storage(bytes)) {
       // Nobody to deliver to: make no event objects (adding thousands of
       // torrents would leave thousands behind), only free what records own.
       for (let off = 0; off < bytes;) {
