@@ -163,8 +163,10 @@ describe("priorities", () => {
       const seconds = (times[26] - times[2]) / 1000;
       const bytes = 24 * PIECE;
       // libtorrent hands out bandwidth quota in ticks, so a window may hold up
-      // to about a second's worth more than cap × duration; never much more.
-      const allowed = CAP * (seconds + 1);
+      // to about a second's worth more than cap × duration; the events'
+      // arrival (the clock here) can lag on a loaded machine by a fraction
+      // more. Uncapped, loopback moves these 24 pieces in milliseconds.
+      const allowed = CAP * (seconds + 1.5);
       assert.ok(
         bytes <= allowed,
         `${bytes} bytes in ${seconds.toFixed(2)} s (${Math.round(bytes / seconds)} B/s) exceeds the cap of ${CAP} B/s`,
