@@ -224,7 +224,14 @@ describe("error codes", () => {
         ["listen on a LAN address", { profile: "isolated", listen: "192.168.1.10:6881" }],
         ["loopback plus all", { profile: "isolated", listen: "127.0.0.1:0,0.0.0.0:0" }],
         ["a host name", { profile: "isolated", listen: "localhost:0" }],
-        ["a public DHT router", { profile: "isolated", dhtBootstrap: ["router.bittorrent.com:6881"] }],
+        // With an unknown setting beside it: were the check missing, the engine
+        // would refuse the batch (UNKNOWN_SETTING) and never resolve or
+        // contact the router, and this case would fail without leaving the machine.
+        ["a public DHT router", {
+          profile: "isolated",
+          dhtBootstrap: ["router.bittorrent.com:6881"],
+          settings: { torrentxt_test_no_such_setting: 1 },
+        }],
       ];
       for (const [label, o] of refused) await rejectsCode(() => Session.open(o), "INVALID_ARGUMENT", label);
       // The loopback forms are accepted.
